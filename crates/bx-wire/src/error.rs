@@ -34,9 +34,16 @@ pub enum ApiError {
     /// 400 `ERROR_CORE` with a text.
     Core(Cow<'static, str>),
     /// 400 `ERROR_ARGUMENT` with a text and the offending argument name.
-    Argument { description: Cow<'static, str>, argument: Cow<'static, str> },
+    Argument {
+        description: Cow<'static, str>,
+        argument: Cow<'static, str>,
+    },
     /// Any other code: code, description, HTTP status.
-    Coded { code: Cow<'static, str>, description: Cow<'static, str>, status: u16 },
+    Coded {
+        code: Cow<'static, str>,
+        description: Cow<'static, str>,
+        status: u16,
+    },
     /// A request the REST layer refuses before any method runs (body too large, nesting too deep,
     /// invalid UTF-8): 400 `INVALID_REQUEST` with our text.
     BadRequest(Cow<'static, str>),
@@ -52,6 +59,8 @@ pub mod text {
     pub const ORDER_MUST_BE_ARRAY: &str = "Parameter 'order' must be array.";
     pub const FILTER_MUST_BE_ARRAY: &str = "Parameter 'filter' must be array.";
     pub const LIST_GENERAL_ERROR: &str = "Failed to get list. General error.";
+    pub const NESTING_TOO_DEEP: &str = "Request nesting is deeper than 64 levels";
+    pub const NOT_UTF8: &str = "Request is not valid UTF-8";
 }
 
 impl ApiError {
@@ -68,7 +77,11 @@ impl ApiError {
         description: impl Into<Cow<'static, str>>,
         status: u16,
     ) -> Self {
-        ApiError::Coded { code: code.into(), description: description.into(), status }
+        ApiError::Coded {
+            code: code.into(),
+            description: description.into(),
+            status,
+        }
     }
 
     pub fn access_denied() -> Self {
@@ -81,6 +94,17 @@ impl ApiError {
 
     pub fn id_not_defined() -> Self {
         ApiError::legacy(text::ID_NOT_DEFINED)
+    }
+
+    /// A request whose parameters nest deeper than PHP's `max_input_nesting_level` (64). PHP would
+    /// silently drop the variable; we refuse, so a client never sees half its parameters applied.
+    pub fn nesting_too_deep() -> Self {
+        ApiError::BadRequest(text::NESTING_TOO_DEEP.into())
+    }
+
+    /// A request whose decoded parameters are not UTF-8 (we never store or echo broken text).
+    pub fn not_utf8() -> Self {
+        ApiError::BadRequest(text::NOT_UTF8.into())
     }
 
     /// The `error` code string.
@@ -148,7 +172,10 @@ impl ApiError {
     pub fn body(&self) -> Value {
         let mut m = Map::new();
         m.insert("error".into(), Value::String(self.code().to_string()));
-        m.insert("error_description".into(), Value::String(self.description().to_string()));
+        m.insert(
+            "error_description".into(),
+            Value::String(self.description().to_string()),
+        );
         if let ApiError::Argument { argument, .. } = self {
             m.insert("argument".into(), Value::String(argument.to_string()));
         }
@@ -158,7 +185,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status(), self.code(), self.description())
+        write!(
+            f,
+            "{} {}: {}",
+            self.status(),
+            self.code(),
+            self.description()
+        )
     }
 }
 
@@ -171,11 +204,36 @@ mod tests {
     #[test]
     fn catalogue_matches_spec() {
         let cases = [
-            (ApiError::MethodNotFound, 404, "ERROR_METHOD_NOT_FOUND", "Method not found!"),
-            (ApiError::NoAuthFound, 401, "NO_AUTH_FOUND", "Wrong authorization data"),
-            (ApiError::InvalidCredentials, 401, "INVALID_CREDENTIALS", "Invalid request credentials"),
-            (ApiError::ExpiredToken, 401, "expired_token", "The access token provided has expired"),
-            (ApiError::QueryLimitExceeded, 503, "QUERY_LIMIT_EXCEEDED", "Too many requests"),
+            (
+                ApiError::MethodNotFound,
+                404,
+                "ERROR_METHOD_NOT_FOUND",
+                "Method not found!",
+            ),
+            (
+                ApiError::NoAuthFound,
+                401,
+                "NO_AUTH_FOUND",
+                "Wrong authorization data",
+            ),
+            (
+                ApiError::InvalidCredentials,
+                401,
+                "INVALID_CREDENTIALS",
+                "Invalid request credentials",
+            ),
+            (
+                ApiError::ExpiredToken,
+                401,
+                "expired_token",
+                "The access token provided has expired",
+            ),
+            (
+                ApiError::QueryLimitExceeded,
+                503,
+                "QUERY_LIMIT_EXCEEDED",
+                "Too many requests",
+            ),
             (
                 ApiError::OperationTimeLimit,
                 429,
@@ -193,7 +251,10 @@ mod tests {
 
     #[test]
     fn argument_error_carries_argument_key() {
-        let e = ApiError::Argument { description: "bad".into(), argument: "filter".into() };
+        let e = ApiError::Argument {
+            description: "bad".into(),
+            argument: "filter".into(),
+        };
         assert_eq!(
             e.body(),
             serde_json::json!({"error":"ERROR_ARGUMENT","error_description":"bad","argument":"filter"})

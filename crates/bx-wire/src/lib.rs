@@ -2,7 +2,13 @@
 //! query + body, the success envelope with `time`, PHP-array JSON shapes, and the error catalogue.
 //! No I/O, and nothing about what a lead is.
 
+pub mod batch;
+pub mod envelope;
 pub mod error;
+pub mod names;
+pub mod php;
+pub mod request;
+pub mod xml;
 
 pub use error::ApiError;
 
@@ -19,12 +25,20 @@ pub struct Output {
 
 impl Output {
     pub fn list(result: serde_json::Value, total: i64, next: Option<i64>) -> Self {
-        Output { result, total: Some(total), next }
+        Output {
+            result,
+            total: Some(total),
+            next,
+        }
     }
 }
 
 impl From<serde_json::Value> for Output {
     fn from(result: serde_json::Value) -> Self {
-        Output { result, total: None, next: None }
+        Output {
+            result,
+            total: None,
+            next: None,
+        }
     }
 }
