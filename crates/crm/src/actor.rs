@@ -52,7 +52,9 @@ impl Action {
     }
 
     pub fn parse(s: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(s))
+        Action::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -65,29 +67,39 @@ pub struct Rights {
 
 impl Rights {
     pub fn admin() -> Self {
-        Rights { admin: true, levels: BTreeMap::new() }
+        Rights {
+            admin: true,
+            levels: BTreeMap::new(),
+        }
     }
 
     pub fn level(&self, kind: EntityKind, action: Action) -> Level {
         if self.admin {
             return Level::All;
         }
-        self.levels.get(&(kind, action)).copied().unwrap_or(Level::None)
+        self.levels
+            .get(&(kind, action))
+            .copied()
+            .unwrap_or(Level::None)
     }
 
     /// Parses the CLI/storage form: `lead=read:own,add:all,update:own,delete:none;deal=read:all`.
     pub fn parse(spec: &str) -> Result<Rights, String> {
         let mut rights = Rights::default();
         for part in spec.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-            let (entity, grants) =
-                part.split_once('=').ok_or_else(|| format!("expected ENTITY=action:level,... in '{part}'"))?;
+            let (entity, grants) = part
+                .split_once('=')
+                .ok_or_else(|| format!("expected ENTITY=action:level,... in '{part}'"))?;
             let kind = EntityKind::from_method_name(entity.trim())
                 .ok_or_else(|| format!("unknown entity type '{entity}'"))?;
             for grant in grants.split(',').map(str::trim).filter(|g| !g.is_empty()) {
-                let (action, level) =
-                    grant.split_once(':').ok_or_else(|| format!("expected action:level in '{grant}'"))?;
-                let action = Action::parse(action.trim()).ok_or_else(|| format!("unknown action '{action}'"))?;
-                let level = Level::parse(level.trim()).ok_or_else(|| format!("unknown level '{level}'"))?;
+                let (action, level) = grant
+                    .split_once(':')
+                    .ok_or_else(|| format!("expected action:level in '{grant}'"))?;
+                let action = Action::parse(action.trim())
+                    .ok_or_else(|| format!("unknown action '{action}'"))?;
+                let level =
+                    Level::parse(level.trim()).ok_or_else(|| format!("unknown level '{level}'"))?;
                 rights.levels.insert((kind, action), level);
             }
         }
@@ -100,7 +112,11 @@ impl Rights {
         for kind in EntityKind::ALL {
             let grants: Vec<String> = Action::ALL
                 .iter()
-                .filter_map(|a| self.levels.get(&(kind, *a)).map(|l| format!("{}:{}", a.as_str(), l.as_str())))
+                .filter_map(|a| {
+                    self.levels
+                        .get(&(kind, *a))
+                        .map(|l| format!("{}:{}", a.as_str(), l.as_str()))
+                })
                 .collect();
             if !grants.is_empty() {
                 out.push(format!("{}={}", kind.method_name(), grants.join(",")));

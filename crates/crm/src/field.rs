@@ -83,7 +83,7 @@ pub enum ColumnType {
 }
 
 /// One field of an entity type.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FieldDef {
     /// UPPER_SNAKE name, e.g. `TITLE`.
     pub name: &'static str,
@@ -105,7 +105,12 @@ pub struct FieldDef {
 
 impl FieldDef {
     /// A plain writable field stored in `column`.
-    pub const fn new(name: &'static str, kind: FieldKind, title: &'static str, column: &'static str) -> Self {
+    pub const fn new(
+        name: &'static str,
+        kind: FieldKind,
+        title: &'static str,
+        column: &'static str,
+    ) -> Self {
         FieldDef {
             name,
             kind,
@@ -164,7 +169,11 @@ impl FieldDef {
     }
 
     /// A write-only multiple binding field such as `CONTACT_IDS`.
-    pub const fn write_only_multiple(name: &'static str, kind: FieldKind, title: &'static str) -> Self {
+    pub const fn write_only_multiple(
+        name: &'static str,
+        kind: FieldKind,
+        title: &'static str,
+    ) -> Self {
         FieldDef {
             name,
             kind,

@@ -62,21 +62,37 @@ pub enum Cond {
     And(Vec<Cond>),
     Or(Vec<Cond>),
     Not(Box<Cond>),
-    Cmp { col: Col, op: CmpOp, value: DbValue, ci: bool },
-    In { col: Col, values: Vec<DbValue>, ci: bool },
+    Cmp {
+        col: Col,
+        op: CmpOp,
+        value: DbValue,
+        ci: bool,
+    },
+    In {
+        col: Col,
+        values: Vec<DbValue>,
+        ci: bool,
+    },
     /// SQL LIKE with `pattern` as given (`%` and `_` are wildcards; `\` escapes).
-    Like { col: Col, pattern: String, ci: bool },
+    Like {
+        col: Col,
+        pattern: String,
+        ci: bool,
+    },
     IsNull(Col),
     /// The entity has a multifield value of `type_id` (PHONE, EMAIL, ...) matching `pattern`
     /// with LIKE, case-insensitively.
-    Multifield { type_id: String, pattern: String },
+    Multifield {
+        type_id: String,
+        pattern: String,
+    },
 }
 
 impl Cond {
     /// AND of conditions, flattening trivial cases.
     pub fn all(mut conds: Vec<Cond>) -> Cond {
         conds.retain(|c| *c != Cond::True);
-        if conds.iter().any(|c| *c == Cond::False) {
+        if conds.contains(&Cond::False) {
             return Cond::False;
         }
         match conds.len() {
@@ -93,7 +109,10 @@ pub enum OrderKey {
     Col(Col),
     /// Order by the `SORT` of the status dictionary entry whose `STATUS_ID` is in `column`
     /// (dictionary `entity_id`, e.g. `STATUS` for lead stages).
-    StatusSort { column: &'static str, entity_id: String },
+    StatusSort {
+        column: &'static str,
+        entity_id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

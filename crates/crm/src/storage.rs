@@ -42,10 +42,16 @@ pub trait Storage: Send {
         id: i64,
     ) -> impl Future<Output = Result<bool, ApiError>> + Send;
 
-    fn list_entities(&mut self, query: &ListQuery) -> impl Future<Output = Result<Vec<Row>, ApiError>> + Send;
+    fn list_entities(
+        &mut self,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Vec<Row>, ApiError>> + Send;
 
     /// Counts the records matching `query.filter` (order, offset and limit ignored).
-    fn count_entities(&mut self, query: &ListQuery) -> impl Future<Output = Result<i64, ApiError>> + Send;
+    fn count_entities(
+        &mut self,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
 
     /// Multifield values of these owners, ordered by id.
     fn multifields(
@@ -93,5 +99,8 @@ pub trait Storage: Send {
     ) -> impl Future<Output = Result<Vec<Status>, ApiError>> + Send;
 
     /// Currency codes of the portal (`crm.currency.list`), base currency first.
-    fn currencies(&mut self, portal_id: i64) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+    fn currencies(
+        &mut self,
+        portal_id: i64,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
 }

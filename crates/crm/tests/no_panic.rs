@@ -1,0 +1,133 @@
+//! Hostile input never panics: arbitrary JSON through the filter, select/order, input
+//! normalisation, date parsing, HTML clean-up and the engine's list/add/update/get.
+
+mod support;
+
+use bx_wire::Params;
+use crm::input::Mode;
+use crm::{engine, Actor, Ctx, EntityKind, PortalSettings, Rights};
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+use support::MemStore;
+
+/// Keys that hit the interesting paths: real fields with every prefix, multifields, user
+/// fields, and junk.
+fn key() -> impl Strategy<Value = String> {
+    let prefixes = prop::sample::select(vec![
+        "", "!", "+", "!+", ">=", ">", "<=", "<", "@", "=%", "%=", "%", "?", "*=", "*%", "*", "=",
+        "!@", "!=", "!%", "!=%", "!%=", "><", "!><",
+    ]);
+    let fields = prop::sample::select(vec![
+        "ID",
+        "TITLE",
+        "STATUS_ID",
+        "OPPORTUNITY",
+        "DATE_CREATE",
+        "BIRTHDATE",
+        "OPENED",
+        "COMPANY_ID",
+        "CONTACT_IDS",
+        "PHONE",
+        "EMAIL",
+        "LINK",
+        "UF_CRM_X",
+        "CURRENCY_ID",
+        "COMMENTS",
+        "ASSIGNED_BY_ID",
+        "fields",
+        "",
+    ]);
+    prop_oneof![
+        4 => (prefixes, fields).prop_map(|(p, f)| format!("{p}{f}")),
+        1 => "\\PC{0,12}",
+    ]
+}
+
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        prop::sample::select(vec![
+            "",
+            "0",
+            "Y",
+            "n",
+            "NOW",
+            "2024-02-30",
+            "2024-05-23T18:18:25+02:00",
+            "2024-01-01 25:61:61",
+            "@99999999999999",
+            "<script>x</script>",
+            "%_\\",
+            "JUNK",
+            "usd",
+            "1e400",
+            "-1",
+            "٢٠٢٤-٠١-٠١",
+            "9999-12-31T23:59:59-23:59",
+        ])
+        .prop_map(|s| Value::String(s.to_string())),
+        "\\PC{0,16}".prop_map(Value::String),
+    ]
+}
+
+fn json() -> impl Strategy<Value = Value> {
+    scalar().prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((key(), inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+fn params() -> impl Strategy<Value = Params> {
+    let names = prop::sample::select(vec![
+        "fields", "FIELDS", "filter", "order", "select", "params", "start", "id", "ID",
+    ]);
+    prop::collection::vec((names, json()), 0..6)
+        .prop_map(|kv| kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn pure_parts_never_panic(v in json(), s in "\\PC{0,40}") {
+        let tz = chrono_tz::America::Santiago;
+        let fields = EntityKind::Lead.fields();
+        let _ = crm::filter::parse_legacy_filter(fields, true, &v, tz, 0);
+        let _ = crm::select::parse_select(EntityKind::Lead, Some(&v));
+        let _ = crm::select::parse_order(EntityKind::Lead, &v);
+        let _ = crm::input::normalize(EntityKind::Lead, &v, Mode::Add { import: true }, tz, 0);
+        let _ = crm::input::normalize(EntityKind::Lead, &v, Mode::Update, tz, 0);
+        let _ = crm::dates::parse_datetime(&s, tz, 0);
+        let _ = crm::dates::parse_date(&s, tz, 0);
+        let _ = crm::dates::format_date(&s, tz);
+        let _ = crm::sanitize::sanitize_html(&s);
+        let _ = crm::eval::like(&s, &s, true);
+    }
+
+    #[test]
+    fn engine_never_panics(p in params()) {
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let mut store = MemStore::seeded();
+        let actor = Actor { portal_id: 1, user_id: 1, rights: Rights::admin() };
+        let own = Actor { portal_id: 1, user_id: 2, rights: Rights::parse("lead=read:own,add:own,update:own,delete:own").expect("spec") };
+        let settings = PortalSettings { time_zone: chrono_tz::Europe::Berlin, currency: "USD".into() };
+        rt.block_on(async {
+            for a in [&actor, &own] {
+                let ctx = Ctx { actor: a, settings: &settings, now: 1_716_481_105 };
+                let _ = engine::add(&mut store, &ctx, EntityKind::Lead, &p).await;
+                let _ = engine::update(&mut store, &ctx, EntityKind::Lead, &p).await;
+                let _ = engine::get(&mut store, &ctx, EntityKind::Lead, &p).await;
+                let _ = engine::list(&mut store, &ctx, EntityKind::Lead, &p).await;
+                let _ = crm::status::list(&mut store, &ctx, &p).await;
+                let _ = engine::delete(&mut store, &ctx, EntityKind::Lead, &p).await;
+            }
+        });
+    }
+}

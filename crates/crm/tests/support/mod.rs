@@ -1,0 +1,365 @@
+//! An in-memory `Storage` for engine tests: records, multifields and dictionaries in maps, with
+//! filters evaluated by `crm::eval` (SQL three-valued logic) and every call logged by name.
+//! The SQL backends have their own tests; this one only has to be obviously right.
+
+#![allow(dead_code)]
+
+use bx_wire::ApiError;
+use crm::eval::{self, RowAccess};
+use crm::query::{Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status};
+use crm::{Assignments, EntityKind, Storage};
+use serde_json::{Map, Value};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    pub cols: HashMap<&'static str, DbValue>,
+    pub uf: Map<String, Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredMultifield {
+    pub kind: EntityKind,
+    pub portal: i64,
+    pub mf: Multifield,
+}
+
+#[derive(Debug, Default)]
+pub struct MemStore {
+    pub records: BTreeMap<(EntityKind, i64), BTreeMap<i64, Record>>,
+    pub multifields: Vec<StoredMultifield>,
+    pub statuses: Vec<Status>,
+    pub currencies: Vec<String>,
+    next_id: i64,
+    next_mf: i64,
+    /// Names of the trait methods called, in order.
+    pub calls: Vec<&'static str>,
+}
+
+impl MemStore {
+    /// A store with the default dictionaries and currencies USD, EUR (shared by all portals).
+    pub fn seeded() -> MemStore {
+        let statuses = crm::status::seeds()
+            .into_iter()
+            .zip(1..)
+            .map(|(s, id)| Status {
+                id,
+                entity_id: s.entity_id.into(),
+                status_id: s.status_id.into(),
+                name: s.name.into(),
+                name_init: s.name.into(),
+                sort: s.sort,
+                system: true,
+                category_id: None,
+                color: s.color.map(str::to_string),
+                semantics: s.semantics.map(str::to_string),
+            })
+            .collect();
+        MemStore {
+            statuses,
+            currencies: vec!["USD".into(), "EUR".into()],
+            ..MemStore::default()
+        }
+    }
+
+    pub fn record(&self, kind: EntityKind, portal: i64, id: i64) -> Option<&Record> {
+        self.records.get(&(kind, portal)).and_then(|m| m.get(&id))
+    }
+
+    pub fn count_calls(&self, name: &str) -> usize {
+        self.calls.iter().filter(|c| **c == name).count()
+    }
+
+    fn values_of(&self, kind: EntityKind, portal: i64, owner: i64, type_id: &str) -> Vec<String> {
+        self.multifields
+            .iter()
+            .filter(|m| {
+                m.kind == kind
+                    && m.portal == portal
+                    && m.mf.owner_id == owner
+                    && m.mf.type_id == type_id
+            })
+            .map(|m| m.mf.value.clone())
+            .collect()
+    }
+
+    fn matching(&self, q: &ListQuery) -> Vec<(i64, Record)> {
+        let Some(table) = self.records.get(&(q.kind, q.portal_id)) else {
+            return vec![];
+        };
+        let mut rows: Vec<(i64, Record)> = table
+            .iter()
+            .filter(|(id, rec)| {
+                eval::matches(
+                    &q.filter,
+                    &View {
+                        store: self,
+                        q,
+                        id: **id,
+                        rec,
+                    },
+                )
+            })
+            .map(|(id, rec)| (*id, rec.clone()))
+            .collect();
+        rows.sort_by(|(ia, a), (ib, b)| {
+            for o in &q.order {
+                let (va, vb) = match &o.key {
+                    OrderKey::Col(col) => (value(*ia, a, col), value(*ib, b, col)),
+                    OrderKey::StatusSort { column, entity_id } => (
+                        self.status_sort(entity_id, a.cols.get(column)),
+                        self.status_sort(entity_id, b.cols.get(column)),
+                    ),
+                };
+                let ord = eval::sort_cmp(&va, &vb);
+                let ord = if o.desc { ord.reverse() } else { ord };
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            }
+            ia.cmp(ib)
+        });
+        rows
+    }
+
+    fn status_sort(&self, entity_id: &str, v: Option<&DbValue>) -> DbValue {
+        let Some(DbValue::Text(status_id)) = v else {
+            return DbValue::Null;
+        };
+        self.statuses
+            .iter()
+            .find(|s| s.entity_id == entity_id && &s.status_id == status_id)
+            .map_or(DbValue::Null, |s| DbValue::Int(s.sort))
+    }
+}
+
+fn value(id: i64, rec: &Record, col: &Col) -> DbValue {
+    match col {
+        Col::Column("id") => DbValue::Int(id),
+        Col::Column(c) => rec.cols.get(c).cloned().unwrap_or(DbValue::Null),
+        Col::Uf(name) => match rec.uf.get(name) {
+            None | Some(Value::Null) => DbValue::Null,
+            Some(Value::Bool(b)) => DbValue::Int(i64::from(*b)),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .map_or(DbValue::Real(n.as_f64().unwrap_or(0.0)), DbValue::Int),
+            Some(Value::String(s)) => DbValue::Text(s.clone()),
+            Some(other) => DbValue::Text(other.to_string()),
+        },
+    }
+}
+
+struct View<'a> {
+    store: &'a MemStore,
+    q: &'a ListQuery,
+    id: i64,
+    rec: &'a Record,
+}
+
+impl RowAccess for View<'_> {
+    fn value(&self, col: &Col) -> DbValue {
+        value(self.id, self.rec, col)
+    }
+
+    fn multifield_values(&self, type_id: &str) -> Vec<String> {
+        self.store
+            .values_of(self.q.kind, self.q.portal_id, self.id, type_id)
+    }
+}
+
+impl Storage for MemStore {
+    async fn insert_entity(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        values: Assignments,
+        uf: Option<Map<String, Value>>,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_entity");
+        self.next_id += 1;
+        let id = self.next_id;
+        let rec = Record {
+            cols: values.into_iter().collect(),
+            uf: uf.unwrap_or_default(),
+        };
+        self.records
+            .entry((kind, portal_id))
+            .or_default()
+            .insert(id, rec);
+        Ok(id)
+    }
+
+    async fn update_entity(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        id: i64,
+        values: Assignments,
+        uf: Option<Map<String, Value>>,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("update_entity");
+        let Some(rec) = self
+            .records
+            .get_mut(&(kind, portal_id))
+            .and_then(|m| m.get_mut(&id))
+        else {
+            return Ok(false);
+        };
+        rec.cols.extend(values);
+        if let Some(uf) = uf {
+            rec.uf = uf;
+        }
+        Ok(true)
+    }
+
+    async fn delete_entity(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        id: i64,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("delete_entity");
+        let removed = self
+            .records
+            .get_mut(&(kind, portal_id))
+            .and_then(|m| m.remove(&id))
+            .is_some();
+        if removed {
+            self.multifields
+                .retain(|m| !(m.kind == kind && m.portal == portal_id && m.mf.owner_id == id));
+        }
+        Ok(removed)
+    }
+
+    async fn list_entities(&mut self, query: &ListQuery) -> Result<Vec<Row>, ApiError> {
+        self.calls.push("list_entities");
+        let rows = self.matching(query);
+        let offset = usize::try_from(query.offset).unwrap_or(usize::MAX);
+        let limit = query
+            .limit
+            .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(0));
+        Ok(rows
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(id, rec)| Row {
+                id,
+                values: query
+                    .columns
+                    .iter()
+                    .map(|c| value(id, &rec, &Col::Column(c)))
+                    .collect(),
+                uf: query.with_uf.then(|| rec.uf.clone()),
+            })
+            .collect())
+    }
+
+    async fn count_entities(&mut self, query: &ListQuery) -> Result<i64, ApiError> {
+        self.calls.push("count_entities");
+        Ok(self.matching(query).len() as i64)
+    }
+
+    async fn multifields(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        owner_ids: &[i64],
+    ) -> Result<Vec<Multifield>, ApiError> {
+        self.calls.push("multifields");
+        let mut out: Vec<Multifield> = self
+            .multifields
+            .iter()
+            .filter(|m| {
+                m.kind == kind && m.portal == portal_id && owner_ids.contains(&m.mf.owner_id)
+            })
+            .map(|m| m.mf.clone())
+            .collect();
+        out.sort_by_key(|m| m.id);
+        Ok(out)
+    }
+
+    async fn insert_multifield(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        type_id: &str,
+        value_type: &str,
+        value: &str,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_multifield");
+        self.next_mf += 1;
+        let mf = Multifield {
+            id: self.next_mf,
+            owner_id,
+            type_id: type_id.into(),
+            value_type: value_type.into(),
+            value: value.into(),
+        };
+        self.multifields.push(StoredMultifield {
+            kind,
+            portal: portal_id,
+            mf,
+        });
+        Ok(self.next_mf)
+    }
+
+    async fn update_multifield(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        id: i64,
+        value_type: &str,
+        value: &str,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("update_multifield");
+        match self.multifields.iter_mut().find(|m| {
+            m.kind == kind && m.portal == portal_id && m.mf.owner_id == owner_id && m.mf.id == id
+        }) {
+            Some(m) => {
+                m.mf.value_type = value_type.into();
+                m.mf.value = value.into();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_multifield(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        id: i64,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("delete_multifield");
+        let before = self.multifields.len();
+        self.multifields.retain(|m| {
+            !(m.kind == kind && m.portal == portal_id && m.mf.owner_id == owner_id && m.mf.id == id)
+        });
+        Ok(self.multifields.len() != before)
+    }
+
+    async fn statuses(
+        &mut self,
+        _portal_id: i64,
+        entity_id: Option<&str>,
+    ) -> Result<Vec<Status>, ApiError> {
+        self.calls.push("statuses");
+        let mut out: Vec<Status> = self
+            .statuses
+            .iter()
+            .filter(|s| entity_id.is_none_or(|e| s.entity_id == e))
+            .cloned()
+            .collect();
+        out.sort_by_key(|s| (s.sort, s.id));
+        Ok(out)
+    }
+
+    async fn currencies(&mut self, _portal_id: i64) -> Result<Vec<String>, ApiError> {
+        self.calls.push("currencies");
+        Ok(self.currencies.clone())
+    }
+}
