@@ -38,6 +38,13 @@ fn array_param<'a>(
     }
 }
 
+/// `fields` of add/update. Bitrix24 answers a missing one (e.g. after an unparsable JSON body,
+/// which becomes an empty parameter set) with the same error as a non-array one.
+fn required_fields(params: &Params) -> Result<&Value, ApiError> {
+    array_param(params, "fields", text::FIELDS_MUST_BE_ARRAY)?
+        .ok_or_else(|| ApiError::legacy(text::FIELDS_MUST_BE_ARRAY))
+}
+
 /// The record id of update/get/delete: positive after `intval`, else `ID is not defined or invalid.`
 fn record_id(params: &Params) -> Result<i64, ApiError> {
     match wire::id(params) {
@@ -373,7 +380,7 @@ pub async fn add<S: Storage>(
     kind: EntityKind,
     params: &Params,
 ) -> Result<Output, ApiError> {
-    let fields = array_param(params, "fields", text::FIELDS_MUST_BE_ARRAY)?;
+    let fields = required_fields(params)?;
     let options = array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
     let level = ctx.actor.level(kind, Action::Add);
     if level == Level::None {
@@ -381,10 +388,9 @@ pub async fn add<S: Storage>(
     }
     // REGISTER_SONET_EVENT has nothing to act on here (no activity stream); IMPORT unlocks stamps.
     let import = wire::param_flag(options, "IMPORT");
-    let empty = Value::Object(Map::new());
     let input = input::normalize(
         kind,
-        fields.unwrap_or(&empty),
+        fields,
         Mode::Add { import },
         ctx.settings.time_zone,
         ctx.now,
@@ -443,7 +449,7 @@ pub async fn update<S: Storage>(
     params: &Params,
 ) -> Result<Output, ApiError> {
     let id = record_id(params)?;
-    let fields = array_param(params, "fields", text::FIELDS_MUST_BE_ARRAY)?;
+    let fields = required_fields(params)?;
     // REGISTER_SONET_EVENT / REGISTER_HISTORY_EVENT are accepted; there is no feed or history to write.
     array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
     let level = ctx.actor.level(kind, Action::Update);
@@ -460,14 +466,7 @@ pub async fn update<S: Storage>(
         return Err(ApiError::access_denied());
     }
 
-    let empty = Value::Object(Map::new());
-    let input = input::normalize(
-        kind,
-        fields.unwrap_or(&empty),
-        Mode::Update,
-        ctx.settings.time_zone,
-        ctx.now,
-    );
+    let input = input::normalize(kind, fields, Mode::Update, ctx.settings.time_zone, ctx.now);
     let mut dicts = Dictionaries::default();
     apply_input(kind, &mut draft, &input);
     check_dictionaries(s, portal, &mut draft, &mut dicts).await?;

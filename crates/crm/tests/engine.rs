@@ -283,17 +283,34 @@ async fn parameter_errors() {
         }
     }
     for m in ["get", "update", "delete"] {
-        assert_eq!(w.err(&a, m, json!({"ID": "77"})).await, "Not found", "{m}");
+        assert_eq!(
+            w.err(&a, m, json!({"ID": "77", "fields": {}})).await,
+            "Not found",
+            "{m}"
+        );
+    }
+    for m in ["add", "update"] {
+        assert_eq!(
+            w.err(&a, m, json!({"ID": "77"})).await,
+            "Parameter 'fields' must be array.",
+            "{m} without fields"
+        );
     }
     let id = w.add(json!({"TITLE": "x"})).await;
     assert_eq!(
         w.err(&a, "update", json!({"id": id, "fields": "x"})).await,
         "Parameter 'fields' must be array."
     );
-    // Absent or null fields are an empty set.
-    assert_eq!(w.ok("add", json!({})).await.result, json!(2));
-    assert_eq!(w.ok("add", json!({"fields": null})).await.result, json!(3));
-    assert_eq!(w.ok("update", json!({"id": id})).await.result, json!(true));
+    // Absent or null fields are refused like non-array ones; an empty set is fine.
+    assert_eq!(
+        w.err(&a, "add", json!({"fields": null})).await,
+        "Parameter 'fields' must be array."
+    );
+    assert_eq!(w.ok("add", json!({"fields": {}})).await.result, json!(2));
+    assert_eq!(
+        w.ok("update", json!({"id": id, "fields": []})).await.result,
+        json!(true)
+    );
 }
 
 #[tokio::test]
@@ -744,7 +761,7 @@ async fn own_level_permissions() {
         ("list", json!({})),
         ("get", json!({"id": theirs})),
         ("add", json!({"fields": {}})),
-        ("update", json!({"id": theirs})),
+        ("update", json!({"id": theirs, "fields": {}})),
         ("delete", json!({"id": theirs})),
     ] {
         assert_eq!(w.err(&nobody, m, p).await, "Access denied.", "{m}");
