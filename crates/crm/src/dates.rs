@@ -146,16 +146,15 @@ pub fn format_datetime(ts: i64, tz: Tz) -> String {
     envelope::format_datetime(ts, tz.offset_from_utc_datetime(&utc.naive_utc()).fix())
 }
 
-/// Legacy date output: midnight of that day in the portal time zone, with its offset
-/// (`2025-04-29T00:00:00+03:00`). Text that is not a stored date is passed through.
+/// Legacy date output (leads.md §3.8): the day's midnight UTC written in the portal zone's
+/// offset, so that the time part equals the offset (`2025-04-29T03:00:00+03:00`, and
+/// `2025-04-29T00:00:00+00:00` in UTC), as Bitrix24's own examples show. Text that is not a
+/// stored date is passed through.
 pub fn format_date(stored: &str, tz: Tz) -> String {
     let Ok(d) = NaiveDate::parse_from_str(stored, "%Y-%m-%d") else {
         return stored.to_string();
     };
-    match local_to_unix(d.and_time(NaiveTime::MIN), tz) {
-        Some(ts) => format_datetime(ts, tz),
-        None => stored.to_string(),
-    }
+    format_datetime(d.and_time(NaiveTime::MIN).and_utc().timestamp(), tz)
 }
 
 #[cfg(test)]
@@ -251,11 +250,12 @@ mod tests {
         assert_eq!(format_date("2025-04-29", UTC), "2025-04-29T00:00:00+00:00");
         assert_eq!(
             format_date("2025-04-29", chrono_tz::Europe::Moscow),
-            "2025-04-29T00:00:00+03:00"
+            "2025-04-29T03:00:00+03:00"
         );
         assert_eq!(
             format_date("2025-01-15", chrono_tz::America::New_York),
-            "2025-01-15T00:00:00-05:00"
+            // UTC midnight seen from a negative offset is the evening before.
+            "2025-01-14T19:00:00-05:00"
         );
         assert_eq!(format_date("not a date", UTC), "not a date");
     }

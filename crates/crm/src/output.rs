@@ -282,7 +282,7 @@ mod tests {
         );
         assert_eq!(
             format_value(def("BIRTHDATE"), &DbValue::Text("1990-07-01".into()), &st),
-            json!("1990-07-01T00:00:00+02:00")
+            json!("1990-07-01T02:00:00+02:00")
         );
         assert_eq!(
             format_value(def("BIRTHDATE"), &DbValue::Text("1990-01-01".into()), &st),
