@@ -286,7 +286,7 @@ mod tests {
         );
         assert_eq!(
             format_value(def("BIRTHDATE"), &DbValue::Text("1990-01-01".into()), &st),
-            json!("1990-01-01T00:00:00+01:00")
+            json!("1990-01-01T01:00:00+01:00")
         );
     }
 

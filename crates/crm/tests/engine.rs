@@ -235,7 +235,7 @@ async fn add_with_import_sets_stamps_and_dates_parse_leniently() {
     assert_eq!(lead["DATE_CREATE"], json!("2020-01-02T03:04:05+01:00"));
     assert_eq!(lead["CREATED_BY_ID"], json!("9"));
     assert_eq!(lead["DATE_MODIFY"], json!("2024-05-23T18:18:25+02:00"));
-    assert_eq!(lead["BIRTHDATE"], json!("1990-07-01T00:00:00+02:00"));
+    assert_eq!(lead["BIRTHDATE"], json!("1990-07-01T02:00:00+02:00"));
 
     // Without IMPORT the stamps are read-only.
     let id = w
@@ -364,7 +364,7 @@ async fn update_moves_stages_and_stamps() {
     let lead = w.get(id).await;
     assert_eq!(lead["STATUS_SEMANTIC_ID"], json!("P"));
     assert_eq!(lead["DATE_CLOSED"], json!(""));
-    assert_eq!(lead["BIRTHDATE"], json!("1990-07-01T00:00:00+02:00"));
+    assert_eq!(lead["BIRTHDATE"], json!("1990-07-01T02:00:00+02:00"));
     // "" clears a date; an unknown stage is refused and changes nothing.
     w.ok("update", json!({"id": id, "fields": {"BIRTHDATE": ""}}))
         .await;
