@@ -1,0 +1,1544 @@
+//! Storage tests, each run on both backends against a fresh database (`testing::fresh_url`).
+//! A behaviour that differs between SQLite and PostgreSQL fails one of the pair.
+
+use crate::{testing, Backend, NewUser, Store, Token, Tx};
+use bx_wire::ApiError;
+use crm::status::StatusSeed;
+use crm::{
+    Action, CmpOp, Col, ColumnType, Cond, DbValue, EntityKind, Level, ListQuery, Order, OrderKey,
+    Rights, Storage,
+};
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use serde_json::{json, Map, Value as Json};
+use std::future::Future;
+
+const LEAD: EntityKind = EntityKind::Lead;
+
+async fn with_store<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let url = testing::fresh_url(backend).await;
+    let store = Store::open(&url)
+        .await
+        .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    assert_eq!(store.backend(), backend);
+    test(store.clone()).await;
+    store.close().await;
+    testing::discard(&url).await;
+}
+
+/// For each test function `name(store: Store)`, a module `name` with a test per backend.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::with_store(crate::Backend::Sqlite, super::$name).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::with_store(crate::Backend::Postgres, super::$name).await
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    schema_follows_field_table,
+    portal_seeds,
+    users_roles_webhooks_tokens,
+    entity_crud_with_uf,
+    filters,
+    like_escaping,
+    multifields,
+    ordering_and_paging,
+    delete_removes_hanging_rows,
+    failed_write_rolls_back_alone,
+    panic_in_write_is_contained,
+    concurrent_writes_all_commit,
+    reads_are_read_only,
+    swallowed_error_rolls_back,
+);
+
+const SEEDS: &[StatusSeed] = &[
+    StatusSeed {
+        entity_id: "STATUS",
+        status_id: "NEW",
+        name: "Unprocessed",
+        sort: 10,
+        semantics: None,
+        color: Some("#39A8EF"),
+    },
+    StatusSeed {
+        entity_id: "STATUS",
+        status_id: "IN_PROCESS",
+        name: "In process",
+        sort: 20,
+        semantics: None,
+        color: None,
+    },
+    StatusSeed {
+        entity_id: "STATUS",
+        status_id: "PROCESSED",
+        name: "Processed",
+        sort: 30,
+        semantics: None,
+        color: None,
+    },
+    StatusSeed {
+        entity_id: "STATUS",
+        status_id: "CONVERTED",
+        name: "Qualified",
+        sort: 40,
+        semantics: Some("S"),
+        color: None,
+    },
+    StatusSeed {
+        entity_id: "STATUS",
+        status_id: "JUNK",
+        name: "Junk",
+        sort: 50,
+        semantics: Some("F"),
+        color: None,
+    },
+    StatusSeed {
+        entity_id: "SOURCE",
+        status_id: "CALL",
+        name: "Call",
+        sort: 10,
+        semantics: None,
+        color: None,
+    },
+    StatusSeed {
+        entity_id: "SOURCE",
+        status_id: "WEB",
+        name: "Website",
+        sort: 30,
+        semantics: None,
+        color: None,
+    },
+];
+
+async fn write<T, F>(store: &Store, f: F) -> T
+where
+    F: for<'a> FnOnce(&'a mut Tx) -> BoxFuture<'a, Result<T, ApiError>> + Send + 'static,
+    T: Send + 'static,
+{
+    store.write(f).await.expect("write")
+}
+
+async fn read<T, F>(store: &Store, f: F) -> T
+where
+    F: for<'a> FnOnce(&'a mut Tx) -> BoxFuture<'a, Result<T, ApiError>> + Send + 'static,
+    T: Send + 'static,
+{
+    store.read(f).await.expect("read")
+}
+
+async fn new_portal(store: &Store) -> i64 {
+    write(store, |tx| {
+        async move { Ok(tx.create_portal("Test", "UTC", "USD", SEEDS).await?.id) }.boxed()
+    })
+    .await
+}
+
+fn text(s: &str) -> DbValue {
+    DbValue::Text(s.to_string())
+}
+
+fn uf(v: Json) -> Map<String, Json> {
+    v.as_object().cloned().unwrap()
+}
+
+async fn add_lead(
+    store: &Store,
+    portal: i64,
+    values: Vec<(&'static str, DbValue)>,
+    user_fields: Option<Json>,
+) -> i64 {
+    write(store, move |tx| {
+        tx.insert_entity(LEAD, portal, values, user_fields.map(uf))
+            .boxed()
+    })
+    .await
+}
+
+fn query(portal: i64, filter: Cond) -> ListQuery {
+    ListQuery {
+        kind: LEAD,
+        portal_id: portal,
+        filter,
+        order: vec![],
+        columns: vec!["title"],
+        with_uf: false,
+        offset: 0,
+        limit: None,
+    }
+}
+
+async fn ids(store: &Store, q: ListQuery) -> Vec<i64> {
+    read(store, move |tx| {
+        async move {
+            Ok(tx
+                .list_entities(&q)
+                .await?
+                .into_iter()
+                .map(|r| r.id)
+                .collect())
+        }
+        .boxed()
+    })
+    .await
+}
+
+async fn count(store: &Store, q: ListQuery) -> i64 {
+    read(store, move |tx| {
+        async move { tx.count_entities(&q).await }.boxed()
+    })
+    .await
+}
+
+fn cmp(col: &'static str, op: CmpOp, value: DbValue, ci: bool) -> Cond {
+    Cond::Cmp {
+        col: Col::Column(col),
+        op,
+        value,
+        ci,
+    }
+}
+
+/// The field tables are the source of truth for entity columns: every kind that has a field
+/// table must have a table with each column, of the right type, on both backends.
+async fn schema_follows_field_table(store: Store) {
+    let backend = store.backend();
+    let kinds: Vec<EntityKind> = EntityKind::ALL
+        .into_iter()
+        .filter(|k| !k.fields().is_empty())
+        .collect();
+    assert!(kinds.contains(&LEAD));
+    for kind in kinds {
+        let table = kind.table();
+        let columns = read(&store, move |tx| {
+            async move {
+                let sql = match backend {
+                    Backend::Sqlite => {
+                        format!("SELECT name, type FROM pragma_table_info('{table}')")
+                    }
+                    Backend::Postgres => format!(
+                        "SELECT column_name::text, data_type::text FROM information_schema.columns \
+                         WHERE table_schema = current_schema() AND table_name = '{table}'"
+                    ),
+                };
+                let rows = tx.fetch_sql(&sql, vec![]).await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| (crate::tx::val::text(&r[0]), crate::tx::val::text(&r[1])))
+                    .collect::<Vec<_>>())
+            }
+            .boxed()
+        })
+        .await;
+        let type_of = |name: &str| {
+            columns
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.to_lowercase())
+        };
+        for f in kind.fields() {
+            let Some(col) = f.column else { continue };
+            let expected = match (backend, f.kind.column_type()) {
+                (Backend::Sqlite, ColumnType::Int) => "integer",
+                (Backend::Sqlite, ColumnType::Real) => "real",
+                (Backend::Sqlite, ColumnType::Text) => "text",
+                (Backend::Postgres, ColumnType::Int) => "bigint",
+                (Backend::Postgres, ColumnType::Real) => "double precision",
+                (Backend::Postgres, ColumnType::Text) => "text",
+            };
+            assert_eq!(
+                type_of(col).as_deref(),
+                Some(expected),
+                "column {col} of {table}"
+            );
+        }
+        let uf_type = if backend == Backend::Sqlite {
+            "text"
+        } else {
+            "jsonb"
+        };
+        assert_eq!(type_of("uf").as_deref(), Some(uf_type), "uf of {table}");
+        assert!(type_of("portal_id").is_some(), "portal_id of {table}");
+    }
+}
+
+async fn portal_seeds(store: Store) {
+    assert_eq!(read(&store, |tx| tx.default_portal().boxed()).await, None);
+    let p1 = new_portal(&store).await;
+    let p2 = write(&store, |tx| {
+        async move {
+            Ok(tx
+                .create_portal("Euro", "Europe/Berlin", "EUR", SEEDS)
+                .await?
+                .id)
+        }
+        .boxed()
+    })
+    .await;
+    let default = read(&store, |tx| tx.default_portal().boxed())
+        .await
+        .unwrap();
+    assert_eq!(
+        (default.id, default.name.as_str(), default.crm_mode.as_str()),
+        (p1, "Test", "classic")
+    );
+    assert_eq!(p1, 1, "ids start at 1");
+
+    let statuses = read(&store, move |tx| {
+        async move { tx.statuses(p1, Some("STATUS")).await }.boxed()
+    })
+    .await;
+    let names: Vec<_> = statuses.iter().map(|s| s.status_id.as_str()).collect();
+    assert_eq!(
+        names,
+        ["NEW", "IN_PROCESS", "PROCESSED", "CONVERTED", "JUNK"]
+    );
+    assert!(statuses
+        .iter()
+        .all(|s| s.system && s.name_init == s.name && s.category_id.is_none()));
+    assert_eq!(statuses[0].color.as_deref(), Some("#39A8EF"));
+    assert_eq!(statuses[3].semantics.as_deref(), Some("S"));
+    assert_eq!(
+        read(&store, move |tx| async move { tx.statuses(p1, None).await }
+            .boxed())
+        .await
+        .len(),
+        SEEDS.len()
+    );
+
+    assert_eq!(
+        read(&store, move |tx| async move { tx.currencies(p1).await }
+            .boxed())
+        .await,
+        ["USD", "EUR"]
+    );
+    assert_eq!(
+        read(&store, move |tx| async move { tx.currencies(p2).await }
+            .boxed())
+        .await,
+        ["EUR", "USD"]
+    );
+
+    write(&store, move |tx| {
+        async move {
+            tx.set_portal_setting(p1, "currency", "GBP").await?;
+            tx.set_portal_setting(p1, "time_zone", "Europe/London")
+                .await?;
+            tx.set_portal_setting(p1, "name", "Renamed").await
+        }
+        .boxed()
+    })
+    .await;
+    let p = read(&store, move |tx| tx.portal(p1).boxed()).await.unwrap();
+    assert_eq!(
+        (p.currency.as_str(), p.time_zone.as_str(), p.name.as_str()),
+        ("GBP", "Europe/London", "Renamed")
+    );
+    assert_eq!(
+        read(&store, move |tx| async move { tx.currencies(p1).await }
+            .boxed())
+        .await[0],
+        "GBP"
+    );
+    let err = store
+        .write(move |tx| tx.set_portal_setting(p1, "colour", "red").boxed())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "ERROR_ARGUMENT");
+    assert!(read(&store, |tx| tx.portal(999).boxed()).await.is_none());
+
+    // The engine's real seed list goes in without conflicts.
+    let seeds = crm::status::seeds();
+    let n = seeds.len();
+    let p3 = write(&store, move |tx| {
+        async move { Ok(tx.create_portal("Real", "UTC", "USD", &seeds).await?.id) }.boxed()
+    })
+    .await;
+    assert_eq!(
+        read(&store, move |tx| async move { tx.statuses(p3, None).await }
+            .boxed())
+        .await
+        .len(),
+        n
+    );
+}
+
+#[test]
+fn store_can_be_shared_between_tasks() {
+    fn check<T: Send + Sync + Clone + 'static>() {}
+    check::<Store>();
+}
+
+/// Migrations are applied once; a reopened database keeps its data.
+async fn reopen(backend: Backend) {
+    let url = testing::fresh_url(backend).await;
+    let store = Store::open(&url).await.unwrap();
+    let portal = new_portal(&store).await;
+    add_lead(&store, portal, vec![("title", text("kept"))], None).await;
+    store.close().await;
+    assert_eq!(
+        store.write(|tx| tx.default_portal().boxed()).await,
+        Err(ApiError::Internal),
+        "closed"
+    );
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(count(&store, query(portal, Cond::True)).await, 1);
+    store.close().await;
+    testing::discard(&url).await;
+}
+
+#[tokio::test]
+async fn reopen_sqlite() {
+    reopen(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn reopen_postgres() {
+    reopen(Backend::Postgres).await
+}
+
+#[tokio::test]
+async fn urls() {
+    for bad in [
+        "sqlite::memory:",
+        "sqlite://file.db?mode=ro",
+        "sqlite://",
+        "mysql://localhost/db",
+    ] {
+        assert!(
+            matches!(
+                Store::open(bad).await,
+                Err(crate::StoreError::UnsupportedUrl(_))
+            ),
+            "{bad}"
+        );
+    }
+    // sqlite:PATH and a bare path name files too.
+    let url = testing::fresh_url(Backend::Sqlite).await;
+    let path = url.strip_prefix("sqlite://").unwrap().to_string();
+    for form in [format!("sqlite:{path}"), path.clone()] {
+        let store = Store::open(&form).await.unwrap();
+        assert_eq!(store.backend(), Backend::Sqlite);
+        store.close().await;
+    }
+    assert!(std::path::Path::new(&path).exists());
+    testing::discard(&url).await;
+    assert!(!std::path::Path::new(&path).exists());
+}
+
+async fn users_roles_webhooks_tokens(store: Store) {
+    let portal = new_portal(&store).await;
+    let admin = NewUser {
+        login: "admin".into(),
+        name: "Ada".into(),
+        admin: true,
+        ..Default::default()
+    };
+    let admin_id = write(&store, move |tx| {
+        async move { tx.add_user(portal, &admin).await }.boxed()
+    })
+    .await;
+    assert_eq!(admin_id, 1, "the first user is user 1");
+
+    let rights = Rights::parse("lead=read:own,add:all").unwrap();
+    let r = rights.clone();
+    let role_id = write(&store, move |tx| {
+        async move { tx.add_role(portal, "Sales", &r).await }.boxed()
+    })
+    .await;
+    let role = read(&store, move |tx| tx.role_by_name(portal, "Sales").boxed())
+        .await
+        .unwrap();
+    assert_eq!(
+        (role.id, role.portal_id, &role.rights),
+        (role_id, portal, &rights)
+    );
+    let dup = store
+        .write(move |tx| {
+            async move { tx.add_role(portal, "Sales", &Rights::default()).await }.boxed()
+        })
+        .await;
+    assert!(dup.is_err());
+
+    let seller = NewUser {
+        login: "bob".into(),
+        email: "bob@example.com".into(),
+        role_id: Some(role_id),
+        ..Default::default()
+    };
+    let seller_id = write(&store, move |tx| {
+        async move { tx.add_user(portal, &seller).await }.boxed()
+    })
+    .await;
+    let plain = NewUser {
+        login: "carl".into(),
+        ..Default::default()
+    };
+    let plain_id = write(&store, move |tx| {
+        async move { tx.add_user(portal, &plain).await }.boxed()
+    })
+    .await;
+    let dup = NewUser {
+        login: "bob".into(),
+        ..Default::default()
+    };
+    let err = store
+        .write(move |tx| async move { tx.add_user(portal, &dup).await }.boxed())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "ERROR_ARGUMENT");
+    let bad_role = NewUser {
+        login: "dan".into(),
+        role_id: Some(999),
+        ..Default::default()
+    };
+    assert!(store
+        .write(move |tx| async move { tx.add_user(portal, &bad_role).await }.boxed())
+        .await
+        .is_err());
+
+    let users = read(&store, move |tx| tx.users(portal).boxed()).await;
+    assert_eq!(
+        users.iter().map(|u| u.id).collect::<Vec<_>>(),
+        [admin_id, seller_id, plain_id]
+    );
+    let u = read(&store, move |tx| tx.user(portal, seller_id).boxed())
+        .await
+        .unwrap();
+    assert_eq!(
+        (u.login.as_str(), u.email.as_str(), u.active, u.admin),
+        ("bob", "bob@example.com", true, false)
+    );
+    assert_eq!(u.role_id, Some(role_id));
+    assert_eq!(u.rights.level(LEAD, Action::Read), Level::Own);
+    assert!(u.date_register > 1_600_000_000 && u.last_login.is_none());
+    assert_eq!(users[0].rights, Rights::admin());
+    assert_eq!(users[2].rights, Rights::default());
+    assert!(
+        read(&store, move |tx| tx.user(portal + 1, seller_id).boxed())
+            .await
+            .is_none(),
+        "scoped by portal"
+    );
+
+    let scopes = vec!["crm".to_string(), "user".to_string()];
+    let s = scopes.clone();
+    let hook_id = write(&store, move |tx| {
+        async move { tx.add_webhook(portal, seller_id, "abc123", &s).await }.boxed()
+    })
+    .await;
+    let hook = read(&store, move |tx| tx.webhook(seller_id, "abc123").boxed())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            hook.id,
+            hook.portal_id,
+            hook.user_id,
+            &hook.scopes,
+            hook.active
+        ),
+        (hook_id, portal, seller_id, &scopes, true)
+    );
+    assert!(
+        read(&store, move |tx| tx.webhook(admin_id, "abc123").boxed())
+            .await
+            .is_none(),
+        "code of another user"
+    );
+    let err = store
+        .write(move |tx| {
+            async move { tx.add_webhook(portal, admin_id, "abc123", &[]).await }.boxed()
+        })
+        .await;
+    assert!(err.is_err(), "codes are unique across the server");
+    assert_eq!(
+        read(&store, move |tx| tx.webhooks(portal).boxed()).await,
+        vec![hook]
+    );
+
+    let token = Token {
+        token: "tok".into(),
+        portal_id: portal,
+        user_id: admin_id,
+        scopes,
+        expires_at: 1_900_000_000,
+    };
+    let t = token.clone();
+    write(&store, move |tx| {
+        async move { tx.add_token(&t).await }.boxed()
+    })
+    .await;
+    assert_eq!(
+        read(&store, |tx| tx.token("tok").boxed()).await,
+        Some(token)
+    );
+    assert_eq!(read(&store, |tx| tx.token("nope").boxed()).await, None);
+}
+
+async fn entity_crud_with_uf(store: Store) {
+    let portal = new_portal(&store).await;
+    let id = add_lead(
+        &store,
+        portal,
+        vec![
+            ("title", text("First")),
+            ("opportunity", DbValue::Real(1500.5)),
+            ("assigned_by_id", DbValue::Int(1)),
+            ("date_create", DbValue::Int(1_700_000_000)),
+            // Coerced to the column type (the engine normally sends the right one).
+            ("company_id", text("7")),
+            ("currency_id", DbValue::Int(5)),
+        ],
+        Some(json!({"UF_CRM_A": "x", "UF_CRM_N": 5})),
+    )
+    .await;
+    assert_eq!(id, 1);
+    let second = add_lead(&store, portal, vec![], None).await;
+    assert_eq!(second, 2);
+
+    let get = move |id: i64| {
+        let mut q = query(portal, cmp("id", CmpOp::Eq, DbValue::Int(id), false));
+        q.columns = vec![
+            "title",
+            "opportunity",
+            "assigned_by_id",
+            "company_id",
+            "currency_id",
+            "birthdate",
+        ];
+        q.with_uf = true;
+        q
+    };
+    let q = get(id);
+    let rows = read(&store, move |tx| {
+        async move { tx.list_entities(&q).await }.boxed()
+    })
+    .await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].values,
+        vec![
+            text("First"),
+            DbValue::Real(1500.5),
+            DbValue::Int(1),
+            DbValue::Int(7),
+            text("5"),
+            DbValue::Null
+        ]
+    );
+    assert_eq!(
+        rows[0].uf,
+        Some(uf(json!({"UF_CRM_A": "x", "UF_CRM_N": 5})))
+    );
+    let q = get(second);
+    let rows = read(&store, move |tx| {
+        async move { tx.list_entities(&q).await }.boxed()
+    })
+    .await;
+    assert_eq!(
+        rows[0].uf,
+        Some(Map::new()),
+        "uf defaults to an empty object"
+    );
+
+    let updated = write(&store, move |tx| {
+        tx.update_entity(
+            LEAD,
+            portal,
+            id,
+            vec![("title", text("Renamed")), ("opportunity", DbValue::Null)],
+            None,
+        )
+        .boxed()
+    })
+    .await;
+    assert!(updated);
+    let q = get(id);
+    let rows = read(&store, move |tx| {
+        async move { tx.list_entities(&q).await }.boxed()
+    })
+    .await;
+    assert_eq!(rows[0].values[..2], [text("Renamed"), DbValue::Null]);
+    assert_eq!(
+        rows[0].uf,
+        Some(uf(json!({"UF_CRM_A": "x", "UF_CRM_N": 5}))),
+        "uf kept when None"
+    );
+
+    let replaced = write(&store, move |tx| {
+        tx.update_entity(
+            LEAD,
+            portal,
+            id,
+            vec![],
+            Some(uf(json!({"UF_CRM_B": [1, 2]}))),
+        )
+        .boxed()
+    })
+    .await;
+    assert!(replaced);
+    let q = get(id);
+    let rows = read(&store, move |tx| {
+        async move { tx.list_entities(&q).await }.boxed()
+    })
+    .await;
+    assert_eq!(rows[0].uf, Some(uf(json!({"UF_CRM_B": [1, 2]}))));
+
+    assert!(
+        write(&store, move |tx| tx
+            .update_entity(LEAD, portal, id, vec![], None)
+            .boxed())
+        .await,
+        "exists"
+    );
+    assert!(
+        !write(&store, move |tx| tx
+            .update_entity(LEAD, portal, 999, vec![], None)
+            .boxed())
+        .await
+    );
+    assert!(
+        !write(&store, move |tx| tx
+            .update_entity(LEAD, portal, 999, vec![("title", text("x"))], None)
+            .boxed())
+        .await
+    );
+    assert!(
+        !write(&store, move |tx| tx
+            .update_entity(LEAD, portal + 1, id, vec![("title", text("x"))], None)
+            .boxed())
+        .await
+    );
+
+    assert!(write(&store, move |tx| tx.delete_entity(LEAD, portal, id).boxed()).await);
+    assert!(!write(&store, move |tx| tx.delete_entity(LEAD, portal, id).boxed()).await);
+    assert_eq!(ids(&store, query(portal, Cond::True)).await, [second]);
+    let third = add_lead(&store, portal, vec![], None).await;
+    assert_eq!(third, 3, "ids are never reused");
+
+    // Assigning the id, or a column that is not in the field table, is a bug of the caller.
+    let err = store
+        .write(move |tx| {
+            tx.insert_entity(LEAD, portal, vec![("id", DbValue::Int(50))], None)
+                .boxed()
+        })
+        .await;
+    assert_eq!(err, Err(ApiError::Internal));
+    let err = store
+        .write(move |tx| {
+            tx.insert_entity(LEAD, portal, vec![("nope", DbValue::Int(1))], None)
+                .boxed()
+        })
+        .await;
+    assert_eq!(err, Err(ApiError::Internal));
+    let err = store
+        .write(move |tx| {
+            tx.insert_entity(LEAD, portal, vec![("assigned_by_id", text("abc"))], None)
+                .boxed()
+        })
+        .await;
+    assert_eq!(err, Err(ApiError::Internal));
+}
+
+/// Leads used by the filter tests; returns their ids in this order.
+async fn seed_filter_leads(store: &Store, portal: i64) -> Vec<i64> {
+    let rows: Vec<(&str, Option<&str>, f64, i64, Json)> = vec![
+        (
+            "Alpha",
+            Some("NEW"),
+            100.0,
+            1,
+            json!({"UF_CRM_S": "Red", "UF_CRM_N": 10, "UF_CRM_B": true}),
+        ),
+        (
+            "alpha beta",
+            Some("IN_PROCESS"),
+            250.5,
+            2,
+            json!({"UF_CRM_S": "red", "UF_CRM_N": 9}),
+        ),
+        (
+            "GAMMA",
+            Some("CONVERTED"),
+            0.0,
+            1,
+            json!({"UF_CRM_S": "Blue", "UF_CRM_B": false}),
+        ),
+        ("Delta", None, 1000.0, 3, json!({"UF_CRM_S": null})),
+        ("Ünïcode Ärger", Some("JUNK"), 50.0, 2, json!({})),
+    ];
+    let mut out = Vec::new();
+    for (title, status, opp, user, ufs) in rows {
+        let status = status.map(text).unwrap_or(DbValue::Null);
+        out.push(
+            add_lead(
+                store,
+                portal,
+                vec![
+                    ("title", text(title)),
+                    ("status_id", status),
+                    ("opportunity", DbValue::Real(opp)),
+                    ("assigned_by_id", DbValue::Int(user)),
+                ],
+                Some(ufs),
+            )
+            .await,
+        );
+    }
+    out
+}
+
+async fn filters(store: Store) {
+    let portal = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let l = seed_filter_leads(&store, portal).await;
+    add_lead(&store, other, vec![("title", text("Alpha"))], None).await;
+    let (a, b, c, d, e) = (l[0], l[1], l[2], l[3], l[4]);
+    let f = |filter: Cond| ids(&store, query(portal, filter));
+
+    assert_eq!(f(Cond::True).await, l, "only the portal's own leads");
+    assert_eq!(f(Cond::False).await, Vec::<i64>::new());
+    // Equality: case-sensitive unless ci.
+    assert_eq!(
+        f(cmp("title", CmpOp::Eq, text("alpha"), false)).await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(f(cmp("title", CmpOp::Eq, text("alpha"), true)).await, [a]);
+    assert_eq!(f(cmp("title", CmpOp::Eq, text("gamma"), true)).await, [c]);
+    assert_eq!(
+        f(cmp("status_id", CmpOp::Ne, text("new"), true)).await,
+        [b, c, e],
+        "NULL is not unequal"
+    );
+    // Ordering comparisons on numbers (an Int value against a Real column too) and text.
+    assert_eq!(
+        f(cmp("opportunity", CmpOp::Gt, DbValue::Int(100), false)).await,
+        [b, d]
+    );
+    assert_eq!(
+        f(cmp("opportunity", CmpOp::Ge, DbValue::Real(100.0), false)).await,
+        [a, b, d]
+    );
+    assert_eq!(
+        f(cmp("opportunity", CmpOp::Lt, text("50.5"), false)).await,
+        [c, e]
+    );
+    assert_eq!(
+        f(cmp("opportunity", CmpOp::Le, DbValue::Int(0), false)).await,
+        [c]
+    );
+    assert_eq!(
+        f(cmp("id", CmpOp::Gt, DbValue::Int(c), false)).await,
+        [d, e]
+    );
+    assert_eq!(
+        f(cmp("title", CmpOp::Lt, text("H"), false)).await,
+        [a, c, d],
+        "bytewise: uppercase first"
+    );
+    assert_eq!(f(cmp("title", CmpOp::Lt, text("b"), true)).await, [a, b]);
+    assert_eq!(
+        f(cmp(
+            "assigned_by_id",
+            CmpOp::Eq,
+            text("not a number"),
+            false
+        ))
+        .await,
+        Vec::<i64>::new()
+    );
+    // NULL values.
+    assert_eq!(
+        f(cmp("status_id", CmpOp::Eq, DbValue::Null, false)).await,
+        [d]
+    );
+    assert_eq!(
+        f(cmp("status_id", CmpOp::Ne, DbValue::Null, false)).await,
+        [a, b, c, e]
+    );
+    assert_eq!(f(Cond::IsNull(Col::Column("status_id"))).await, [d]);
+    assert_eq!(f(Cond::IsNull(Col::Column("birthdate"))).await, l);
+    // IN, with NULL members ignored and an empty list false.
+    let status_in = |values: Vec<DbValue>, ci| Cond::In {
+        col: Col::Column("status_id"),
+        values,
+        ci,
+    };
+    assert_eq!(
+        f(status_in(vec![text("new"), text("JUNK")], false)).await,
+        [e]
+    );
+    assert_eq!(
+        f(status_in(vec![text("new"), text("JUNK")], true)).await,
+        [a, e]
+    );
+    assert_eq!(f(status_in(vec![], true)).await, Vec::<i64>::new());
+    assert_eq!(f(Cond::Not(Box::new(status_in(vec![], true)))).await, l);
+    assert_eq!(
+        f(Cond::Not(Box::new(status_in(
+            vec![text("NEW"), DbValue::Null],
+            false
+        ))))
+        .await,
+        [b, c, e]
+    );
+    assert_eq!(
+        f(Cond::In {
+            col: Col::Column("assigned_by_id"),
+            values: vec![DbValue::Int(2), text("3")],
+            ci: false
+        })
+        .await,
+        [b, d, e]
+    );
+    // LIKE.
+    let like = |pattern: &str, ci| Cond::Like {
+        col: Col::Column("title"),
+        pattern: pattern.into(),
+        ci,
+    };
+    assert_eq!(f(like("%alpha%", false)).await, [b]);
+    assert_eq!(f(like("%alpha%", true)).await, [a, b]);
+    assert_eq!(f(like("%A", true)).await, [a, b, c, d]);
+    assert_eq!(f(like("_elta", false)).await, [d]);
+    assert_eq!(f(like("delta", true)).await, [d], "no wildcard: equality");
+    assert_eq!(
+        f(Cond::Like {
+            col: Col::Column("assigned_by_id"),
+            pattern: "3%".into(),
+            ci: false
+        })
+        .await,
+        [d]
+    );
+    // Non-ASCII text is compared bytewise on both backends; LOWER folds ASCII letters only.
+    assert_eq!(f(like("%ärger", true)).await, Vec::<i64>::new());
+    assert_eq!(f(like("%Ärger", true)).await, [e]);
+    assert_eq!(
+        f(cmp("title", CmpOp::Eq, text("ünïcode ärger"), true)).await,
+        Vec::<i64>::new()
+    );
+    // Nesting.
+    let nested = Cond::Or(vec![
+        Cond::And(vec![
+            cmp("assigned_by_id", CmpOp::Eq, DbValue::Int(1), false),
+            Cond::Not(Box::new(like("g%", true))),
+        ]),
+        Cond::Not(Box::new(Cond::Or(vec![
+            cmp("opportunity", CmpOp::Lt, DbValue::Int(500), false),
+            Cond::IsNull(Col::Column("opportunity")),
+        ]))),
+    ]);
+    assert_eq!(f(nested).await, [a, d]);
+    assert_eq!(f(Cond::And(vec![])).await, l);
+    assert_eq!(f(Cond::Or(vec![])).await, Vec::<i64>::new());
+    assert_eq!(
+        f(Cond::Not(Box::new(Cond::And(vec![
+            Cond::True,
+            Cond::False
+        ]))))
+        .await,
+        l
+    );
+    // User fields, compared as text.
+    let uf = |name: &str| Col::Uf(name.to_string());
+    assert_eq!(
+        f(Cond::Cmp {
+            col: uf("UF_CRM_S"),
+            op: CmpOp::Eq,
+            value: text("red"),
+            ci: false
+        })
+        .await,
+        [b]
+    );
+    assert_eq!(
+        f(Cond::Cmp {
+            col: uf("UF_CRM_S"),
+            op: CmpOp::Eq,
+            value: text("red"),
+            ci: true
+        })
+        .await,
+        [a, b]
+    );
+    assert_eq!(
+        f(Cond::Cmp {
+            col: uf("UF_CRM_N"),
+            op: CmpOp::Eq,
+            value: DbValue::Int(10),
+            ci: false
+        })
+        .await,
+        [a]
+    );
+    assert_eq!(
+        f(Cond::Cmp {
+            col: uf("UF_CRM_N"),
+            op: CmpOp::Lt,
+            value: text("2"),
+            ci: false
+        })
+        .await,
+        [a],
+        "text order"
+    );
+    assert_eq!(
+        f(Cond::Cmp {
+            col: uf("UF_CRM_B"),
+            op: CmpOp::Eq,
+            value: text("true"),
+            ci: false
+        })
+        .await,
+        [a]
+    );
+    assert_eq!(
+        f(Cond::Cmp {
+            col: uf("UF_CRM_B"),
+            op: CmpOp::Eq,
+            value: text("false"),
+            ci: false
+        })
+        .await,
+        [c]
+    );
+    assert_eq!(
+        f(Cond::IsNull(uf("UF_CRM_S"))).await,
+        [d, e],
+        "JSON null and missing are NULL"
+    );
+    assert_eq!(
+        f(Cond::IsNull(uf("UF_\"S"))).await,
+        l,
+        "not a user field name"
+    );
+    assert_eq!(
+        f(Cond::In {
+            col: uf("UF_CRM_S"),
+            values: vec![text("BLUE"), text("RED")],
+            ci: true
+        })
+        .await,
+        [a, b, c]
+    );
+    assert_eq!(
+        f(Cond::Like {
+            col: uf("UF_CRM_S"),
+            pattern: "%e%".into(),
+            ci: false
+        })
+        .await,
+        [a, b, c]
+    );
+    assert_eq!(count(&store, query(portal, like("%a%", true))).await, 4);
+    assert_eq!(count(&store, query(other, Cond::True)).await, 1);
+}
+
+async fn like_escaping(store: Store) {
+    let portal = new_portal(&store).await;
+    let mut l = Vec::new();
+    for title in [
+        "100% sure",
+        "1000 sure",
+        "a_b",
+        "axb",
+        r"back\slash",
+        "back",
+    ] {
+        l.push(add_lead(&store, portal, vec![("title", text(title))], None).await);
+    }
+    let like = |pattern: &str| Cond::Like {
+        col: Col::Column("title"),
+        pattern: pattern.into(),
+        ci: true,
+    };
+    let f = |filter: Cond| ids(&store, query(portal, filter));
+    assert_eq!(f(like("100%")).await, [l[0], l[1]], "% is a wildcard");
+    assert_eq!(f(like(r"100\%%")).await, [l[0]], r"\% is a literal percent");
+    assert_eq!(
+        f(like(r"100\% SURE")).await,
+        [l[0]],
+        "escaped, no wildcard left: equality"
+    );
+    assert_eq!(f(like("a_b")).await, [l[2], l[3]], "_ is a wildcard");
+    assert_eq!(f(like(r"a\_b")).await, [l[2]]);
+    assert_eq!(
+        f(like(r"back\\%")).await,
+        [l[4]],
+        r"\\ is a literal backslash"
+    );
+    assert_eq!(
+        f(like("back\\")).await,
+        Vec::<i64>::new(),
+        "a trailing backslash is literal"
+    );
+    assert_eq!(f(like(r"%\slash")).await, [l[4]], r"\s is just s");
+}
+
+async fn multifields(store: Store) {
+    let portal = new_portal(&store).await;
+    let a = add_lead(&store, portal, vec![("title", text("A"))], None).await;
+    let b = add_lead(&store, portal, vec![("title", text("B"))], None).await;
+    let c = add_lead(&store, portal, vec![("title", text("C"))], None).await;
+    let (pa1, pa2, ea, pb) = write(&store, move |tx| {
+        async move {
+            let pa1 = tx
+                .insert_multifield(LEAD, portal, a, "PHONE", "WORK", "+1 555 0100")
+                .await?;
+            let pa2 = tx
+                .insert_multifield(LEAD, portal, a, "PHONE", "MOBILE", "+1 555 0199")
+                .await?;
+            let ea = tx
+                .insert_multifield(LEAD, portal, a, "EMAIL", "WORK", "Ann@Example.com")
+                .await?;
+            let pb = tx
+                .insert_multifield(LEAD, portal, b, "PHONE", "WORK", "+1 555 0100")
+                .await?;
+            // Same owner id, another entity type: must not count as the lead's.
+            tx.insert_multifield(
+                EntityKind::Contact,
+                portal,
+                c,
+                "EMAIL",
+                "WORK",
+                "carl@example.com",
+            )
+            .await?;
+            Ok((pa1, pa2, ea, pb))
+        }
+        .boxed()
+    })
+    .await;
+    let values = read(&store, move |tx| {
+        async move { tx.multifields(LEAD, portal, &[a, b, c]).await }.boxed()
+    })
+    .await;
+    assert_eq!(
+        values.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [pa1, pa2, ea, pb]
+    );
+    assert_eq!(
+        (
+            values[2].owner_id,
+            values[2].type_id.as_str(),
+            values[2].value_type.as_str()
+        ),
+        (a, "EMAIL", "WORK")
+    );
+    assert!(read(&store, move |tx| async move {
+        tx.multifields(LEAD, portal, &[]).await
+    }
+    .boxed())
+    .await
+    .is_empty());
+
+    let mf = |type_id: &str, pattern: &str| Cond::Multifield {
+        type_id: type_id.into(),
+        pattern: pattern.into(),
+    };
+    let f = |filter: Cond| ids(&store, query(portal, filter));
+    assert_eq!(f(mf("PHONE", "+1 555 0100")).await, [a, b]);
+    assert_eq!(f(mf("PHONE", "%0199")).await, [a]);
+    assert_eq!(
+        f(mf("EMAIL", "ann@example.COM")).await,
+        [a],
+        "case-insensitive"
+    );
+    assert_eq!(
+        f(mf("EMAIL", "carl@example.com")).await,
+        Vec::<i64>::new(),
+        "a contact's value"
+    );
+    assert_eq!(f(Cond::Not(Box::new(mf("PHONE", "%")))).await, [c]);
+    assert_eq!(
+        f(Cond::And(vec![mf("PHONE", "%0100"), mf("EMAIL", "%")])).await,
+        [a]
+    );
+
+    // Changes are scoped to the owner.
+    assert!(
+        !write(&store, move |tx| tx
+            .update_multifield(LEAD, portal, b, pa1, "HOME", "x")
+            .boxed())
+        .await
+    );
+    assert!(
+        !write(&store, move |tx| tx
+            .delete_multifield(LEAD, portal, b, pa1)
+            .boxed())
+        .await
+    );
+    assert!(
+        !write(&store, move |tx| tx
+            .delete_multifield(LEAD, portal + 1, a, pa1)
+            .boxed())
+        .await
+    );
+    assert!(
+        write(&store, move |tx| tx
+            .update_multifield(LEAD, portal, a, pa1, "HOME", "+1 555 0111")
+            .boxed())
+        .await
+    );
+    assert!(
+        write(&store, move |tx| tx
+            .delete_multifield(LEAD, portal, a, pa2)
+            .boxed())
+        .await
+    );
+    let values = read(&store, move |tx| {
+        async move { tx.multifields(LEAD, portal, &[a]).await }.boxed()
+    })
+    .await;
+    assert_eq!(
+        values
+            .iter()
+            .map(|m| (m.id, m.value_type.as_str(), m.value.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (pa1, "HOME", "+1 555 0111"),
+            (ea, "WORK", "Ann@Example.com")
+        ]
+    );
+    assert_eq!(f(mf("PHONE", "+1 555 0100")).await, [b]);
+}
+
+async fn ordering_and_paging(store: Store) {
+    let portal = new_portal(&store).await;
+    let mut l = Vec::new();
+    for (status, date) in [
+        (Some("JUNK"), Some(30)),
+        (Some("NEW"), None),
+        (Some("CONVERTED"), Some(10)),
+        (Some("NEW"), Some(20)),
+        (Some("UNKNOWN"), Some(10)),
+        (None, None),
+    ] {
+        let values = vec![
+            ("status_id", status.map(text).unwrap_or(DbValue::Null)),
+            (
+                "date_create",
+                date.map(DbValue::Int).unwrap_or(DbValue::Null),
+            ),
+        ];
+        l.push(add_lead(&store, portal, values, None).await);
+    }
+    let ordered = |order: Vec<Order>, offset: i64, limit: Option<i64>| {
+        let mut q = query(portal, Cond::True);
+        q.order = order;
+        q.offset = offset;
+        q.limit = limit;
+        ids(&store, q)
+    };
+    let by_status = |desc| Order {
+        key: OrderKey::StatusSort {
+            column: "status_id",
+            entity_id: "STATUS".into(),
+        },
+        desc,
+    };
+    let by = |col: &'static str, desc| Order {
+        key: OrderKey::Col(Col::Column(col)),
+        desc,
+    };
+    // Dictionary SORT, not the text; unknown and NULL statuses have no SORT and come first.
+    assert_eq!(
+        ordered(vec![by_status(false)], 0, None).await,
+        [l[4], l[5], l[1], l[3], l[2], l[0]]
+    );
+    assert_eq!(
+        ordered(vec![by_status(true)], 0, None).await,
+        [l[0], l[2], l[1], l[3], l[4], l[5]]
+    );
+    assert_eq!(
+        ordered(vec![by("date_create", false)], 0, None).await,
+        [l[1], l[5], l[2], l[4], l[3], l[0]]
+    );
+    assert_eq!(
+        ordered(vec![by("date_create", true)], 0, None).await,
+        [l[0], l[3], l[2], l[4], l[1], l[5]]
+    );
+    assert_eq!(
+        ordered(vec![by("date_create", true), by("id", true)], 0, None).await,
+        [l[0], l[3], l[4], l[2], l[5], l[1]]
+    );
+    assert_eq!(
+        ordered(vec![by("id", true)], 0, None).await,
+        [l[5], l[4], l[3], l[2], l[1], l[0]]
+    );
+    assert_eq!(
+        ordered(vec![by("status_id", false)], 0, None).await,
+        [l[5], l[2], l[0], l[1], l[3], l[4]],
+        "text order"
+    );
+    // Paging.
+    assert_eq!(ordered(vec![], 0, Some(2)).await, [l[0], l[1]]);
+    assert_eq!(ordered(vec![], 2, Some(2)).await, [l[2], l[3]]);
+    assert_eq!(ordered(vec![], 4, None).await, [l[4], l[5]]);
+    assert_eq!(ordered(vec![], 10, Some(2)).await, Vec::<i64>::new());
+    assert_eq!(
+        ordered(vec![by("date_create", false)], 1, Some(3)).await,
+        [l[5], l[2], l[4]]
+    );
+    let mut q = query(portal, cmp("id", CmpOp::Gt, DbValue::Int(l[1]), false));
+    q.limit = Some(2);
+    q.order = vec![by("id", false)];
+    assert_eq!(ids(&store, q.clone()).await, [l[2], l[3]]);
+    assert_eq!(count(&store, q).await, 4, "count ignores limit");
+    // Order by a user field.
+    let mut q = query(portal, Cond::True);
+    q.order = vec![Order {
+        key: OrderKey::Col(Col::Uf("UF_CRM_X".into())),
+        desc: true,
+    }];
+    assert_eq!(ids(&store, q).await, l, "all NULL: id order");
+}
+
+async fn delete_removes_hanging_rows(store: Store) {
+    let portal = new_portal(&store).await;
+    let doomed = add_lead(&store, portal, vec![], None).await;
+    let kept = add_lead(&store, portal, vec![], None).await;
+    fn counts(tx: &mut Tx, portal: i64) -> BoxFuture<'_, Result<Vec<Vec<i64>>, ApiError>> {
+        async move {
+            let mut out = Vec::new();
+            for (table, owner) in [
+                ("crm_multifield", "owner_id"),
+                ("crm_entity_contact", "owner_id"),
+                ("crm_product_row", "owner_id"),
+                ("crm_trace_entity", "entity_id"),
+            ] {
+                let rows = tx
+                    .fetch_sql(
+                        &format!(
+                            "SELECT {owner} FROM {table} WHERE portal_id = ? ORDER BY {owner}"
+                        ),
+                        vec![portal.into()],
+                    )
+                    .await?;
+                out.push(
+                    rows.iter()
+                        .map(|r| crate::tx::val::int(&r[0]))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            Ok(out)
+        }
+        .boxed()
+    }
+    write(&store, move |tx| {
+        async move {
+            for owner in [doomed, kept] {
+                tx.insert_multifield(LEAD, portal, owner, "PHONE", "WORK", "1").await?;
+                tx.exec_sql(
+                    "INSERT INTO crm_entity_contact (portal_id, entity_type_id, owner_id, contact_id) VALUES (?, 1, ?, 5)",
+                    vec![portal.into(), owner.into()],
+                )
+                .await?;
+                tx.exec_sql(
+                    "INSERT INTO crm_product_row (portal_id, owner_type, owner_id) VALUES (?, 'L', ?)",
+                    vec![portal.into(), owner.into()],
+                )
+                .await?;
+                tx.exec_sql(
+                    "INSERT INTO crm_trace_entity (portal_id, trace_id, entity_type_id, entity_id) VALUES (?, 9, 1, ?)",
+                    vec![portal.into(), owner.into()],
+                )
+                .await?;
+            }
+            Ok(())
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(
+        read(&store, move |tx| counts(tx, portal)).await,
+        vec![vec![doomed, kept]; 4]
+    );
+    assert!(
+        write(&store, move |tx| tx
+            .delete_entity(LEAD, portal, doomed)
+            .boxed())
+        .await
+    );
+    assert_eq!(
+        read(&store, move |tx| counts(tx, portal)).await,
+        vec![vec![kept]; 4]
+    );
+}
+
+/// A write whose closure fails leaves nothing behind, while the writes grouped with it commit.
+async fn failed_write_rolls_back_alone(store: Store) {
+    let portal = new_portal(&store).await;
+    let groups_before = store.writer_groups();
+    let mut tasks = Vec::new();
+    for i in 0..20_i64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .write(move |tx| {
+                    async move {
+                        let id = tx
+                            .insert_entity(
+                                LEAD,
+                                portal,
+                                vec![("title", text(&format!("t{i}")))],
+                                None,
+                            )
+                            .await?;
+                        tx.insert_multifield(LEAD, portal, id, "PHONE", "WORK", "1")
+                            .await?;
+                        if i == 0 {
+                            // Hold the writer so the other jobs queue up behind this one.
+                            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                        }
+                        if i % 3 == 1 {
+                            return Err(ApiError::legacy("no"));
+                        }
+                        Ok(id)
+                    }
+                    .boxed()
+                })
+                .await
+        }));
+        if i == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    let mut committed = Vec::new();
+    for (i, t) in tasks.into_iter().enumerate() {
+        match t.await.unwrap() {
+            Ok(id) => committed.push(id),
+            Err(e) => {
+                assert_eq!(i % 3, 1);
+                assert_eq!(e, ApiError::legacy("no"));
+            }
+        }
+    }
+    committed.sort();
+    assert_eq!(committed.len(), 13);
+    assert_eq!(ids(&store, query(portal, Cond::True)).await, committed);
+    let owners = read(&store, move |tx| {
+        async move {
+            tx.multifields(LEAD, portal, &(1..100).collect::<Vec<_>>())
+                .await
+        }
+        .boxed()
+    })
+    .await;
+    let mut owners: Vec<i64> = owners.iter().map(|m| m.owner_id).collect();
+    owners.sort();
+    assert_eq!(owners, committed);
+    if let (Some(before), Some(after)) = (groups_before, store.writer_groups()) {
+        assert!(
+            after - before < 20,
+            "the queued writes shared transactions ({} for 20 writes)",
+            after - before
+        );
+    }
+}
+
+async fn panic_in_write_is_contained(store: Store) {
+    let portal = new_portal(&store).await;
+    let s = store.clone();
+    let panicking = tokio::spawn(async move {
+        s.write(move |tx| {
+            async move {
+                tx.insert_entity(LEAD, portal, vec![("title", text("panic"))], None)
+                    .await?;
+                if portal > 0 {
+                    panic!("job panics");
+                }
+                Ok(())
+            }
+            .boxed()
+        })
+        .await
+    });
+    let result = panicking.await;
+    match store.backend() {
+        // The writer catches the panic and answers with an error.
+        Backend::Sqlite => assert_eq!(result.unwrap(), Err(ApiError::Internal)),
+        // On PostgreSQL the closure runs in the caller's task, which the panic unwinds.
+        Backend::Postgres => assert!(result.is_err()),
+    }
+    let id = add_lead(&store, portal, vec![("title", text("after"))], None).await;
+    assert_eq!(
+        ids(&store, query(portal, Cond::True)).await,
+        [id],
+        "the panicking write left nothing"
+    );
+}
+
+async fn concurrent_writes_all_commit(store: Store) {
+    let portal = new_portal(&store).await;
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                add_lead(
+                    &store,
+                    portal,
+                    vec![("assigned_by_id", DbValue::Int(i))],
+                    None,
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut ids_seen = Vec::new();
+    for t in tasks {
+        ids_seen.push(t.await.unwrap());
+    }
+    ids_seen.sort();
+    ids_seen.dedup();
+    assert_eq!(ids_seen.len(), 200);
+    assert_eq!(count(&store, query(portal, Cond::True)).await, 200);
+    assert_eq!(ids(&store, query(portal, Cond::True)).await, ids_seen);
+}
+
+async fn reads_are_read_only(store: Store) {
+    let portal = new_portal(&store).await;
+    let res = store
+        .read(move |tx| tx.insert_entity(LEAD, portal, vec![], None).boxed())
+        .await;
+    assert_eq!(res, Err(ApiError::Internal));
+    assert_eq!(count(&store, query(portal, Cond::True)).await, 0);
+}
+
+/// A closure that ignores a database error and returns Ok must not commit a partial change.
+async fn swallowed_error_rolls_back(store: Store) {
+    let portal = new_portal(&store).await;
+    let res = store
+        .write(move |tx| {
+            async move {
+                tx.insert_entity(LEAD, portal, vec![("title", text("partial"))], None)
+                    .await?;
+                let bad = tx
+                    .exec_sql("INSERT INTO no_such_table VALUES (1)", vec![])
+                    .await;
+                assert_eq!(bad, Err(ApiError::Internal));
+                let after = tx.insert_entity(LEAD, portal, vec![], None).await;
+                assert_eq!(after, Err(ApiError::Internal), "poisoned");
+                Ok(())
+            }
+            .boxed()
+        })
+        .await;
+    assert_eq!(res, Err(ApiError::Internal));
+    assert_eq!(count(&store, query(portal, Cond::True)).await, 0);
+    add_lead(&store, portal, vec![], None).await;
+    assert_eq!(count(&store, query(portal, Cond::True)).await, 1);
+}
