@@ -1,0 +1,15 @@
+//! The leadtrace server: configuration, CLI, the axum app, authentication, the method registry,
+//! thin method handlers, batch and TLS. Business rules live in `crm`; storage in `store`.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod methods;
+pub mod registry;
+pub mod rest;
+pub mod state;
+pub mod tls;
+
+pub use config::ServeConfig;
+pub use state::AppState;
