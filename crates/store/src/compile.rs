@@ -3,7 +3,7 @@
 //!
 //! Semantics that both backends must share (the tests run each case on both):
 //! * text is compared bytewise (PostgreSQL columns are `COLLATE "C"`, SQLite's default is BINARY);
-//!   `ci` comparisons apply `LOWER()` to both sides, which folds ASCII letters only on both;
+//!   `ci` comparisons apply `lt_fold()` (Unicode lower-casing, fold.rs) to both sides;
 //! * LIKE is case-sensitive unless `ci` (SQLite connections set `case_sensitive_like`), with `\`
 //!   as the escape character; a pattern is normalised first so a trailing lone `\` is a literal
 //!   backslash on both backends, and a pattern without wildcards becomes `=` (indexable);
@@ -70,13 +70,11 @@ pub(crate) fn coerce_cmp(v: &DbValue, ty: ColumnType) -> Option<DbValue> {
     })
 }
 
-/// The value side of a case-insensitive comparison, folded here rather than by `LOWER(?)` in SQL:
-/// PostgreSQL would lower a parameter under the database's locale (Unicode-aware), while the
-/// column side is lowered under "C" (ASCII only, as SQLite's `lower`). ASCII folding on both sides
-/// gives the same answer on both backends.
+/// The value side of a case-insensitive comparison, folded here exactly as `lt_fold` folds the
+/// column side (see `fold.rs`), so both backends give the same answer for any script.
 fn fold_value(v: DbValue, fold: bool) -> DbValue {
     match v {
-        DbValue::Text(t) if fold => DbValue::Text(t.to_ascii_lowercase()),
+        DbValue::Text(t) if fold => DbValue::Text(crate::fold::fold(&t)),
         v => v,
     }
 }
@@ -132,8 +130,9 @@ fn paren(e: SimpleExpr) -> SimpleExpr {
     SimpleExpr::Tuple(vec![e])
 }
 
-fn lower(e: SimpleExpr) -> SimpleExpr {
-    Func::lower(e).into()
+/// `lt_fold(e)`: Unicode lower-casing, the same on both backends.
+fn folded(e: SimpleExpr) -> SimpleExpr {
+    Func::cust(a(crate::fold::FUNCTION)).arg(e).into()
 }
 
 /// A LIKE pattern parsed into literal text and wildcards.
@@ -182,12 +181,12 @@ pub(crate) fn parse_like(pattern: &str) -> LikePattern {
 /// case-insensitive (both sides folded, see `fold_value`) when `ci`.
 fn like(lhs: SimpleExpr, pattern: &str, ci: bool) -> SimpleExpr {
     let pattern = if ci {
-        pattern.to_ascii_lowercase()
+        crate::fold::fold(pattern)
     } else {
         pattern.to_string()
     };
     let p = parse_like(&pattern);
-    let lhs = if ci { lower(lhs) } else { lhs };
+    let lhs = if ci { folded(lhs) } else { lhs };
     match p.literal {
         Some(lit) => lhs.eq(lit),
         None => SimpleExpr::Binary(
@@ -253,7 +252,7 @@ impl<'q> Compiler<'q> {
                     Some(v) => Expr::val(bind(&fold_value(v, fold), ty)).into(),
                     None => typed_null(ty),
                 };
-                let lhs = if fold { lower(lhs) } else { lhs };
+                let lhs = if fold { folded(lhs) } else { lhs };
                 match op {
                     CmpOp::Eq => lhs.eq(rhs),
                     CmpOp::Ne => lhs.ne(rhs),
@@ -275,7 +274,7 @@ impl<'q> Compiler<'q> {
                 if vals.is_empty() {
                     Expr::cust("1 = 0")
                 } else if fold {
-                    Expr::expr(lower(lhs)).is_in(vals)
+                    Expr::expr(folded(lhs)).is_in(vals)
                 } else {
                     Expr::expr(lhs).is_in(vals)
                 }
@@ -292,7 +291,7 @@ impl<'q> Compiler<'q> {
             }
             Cond::Multifield { type_id, pattern } => {
                 // `id IN (values' owners)` rather than a correlated EXISTS: the subquery is
-                // answered once from the (portal_id, type_id, lower(value)) index and drives the
+                // answered once from the (portal_id, type_id, lt_fold(value)) index and drives the
                 // lookup of the entities, instead of probing every entity's values.
                 let m = a("m");
                 let mut sub = Query::select();
@@ -536,7 +535,7 @@ mod tests {
         ]);
         let s = sql(Backend::Postgres, &q(f));
         assert!(
-            s.contains(r#"LOWER("t"."title") LIKE '%ab%' ESCAPE E'\\'"#),
+            s.contains(r#"lt_fold("t"."title") LIKE '%ab%' ESCAPE E'\\'"#),
             "{s}"
         );
         assert!(s.contains("1 = 0"), "{s}");

@@ -13,6 +13,7 @@
 mod admin;
 mod compile;
 mod entity;
+mod fold;
 pub mod testing;
 #[cfg(test)]
 mod tests;
@@ -136,11 +137,13 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal);
         let mut conn = writer_opts.connect().await?;
+        fold::register(&mut conn).await?;
         SQLITE_MIGRATIONS.run(&mut conn).await?;
         // Readers open after the writer has switched the file to WAL (a read-only connection
         // cannot), so they read committed snapshots while the writer works.
         let readers = SqlitePoolOptions::new()
             .max_connections(SQLITE_READERS)
+            .after_connect(|conn, _| Box::pin(async move { fold::register(conn).await }))
             .connect_with(base.read_only(true))
             .await?;
         Ok(Inner::Sqlite {

@@ -53,6 +53,7 @@ on_both_backends!(
     entity_crud_with_uf,
     filters,
     like_escaping,
+    unicode_case_folding,
     multifields,
     ordering_and_paging,
     delete_removes_hanging_rows,
@@ -923,12 +924,13 @@ async fn filters(store: Store) {
         .await,
         [d]
     );
-    // Non-ASCII text is compared bytewise on both backends; LOWER folds ASCII letters only.
-    assert_eq!(f(like("%ärger", true)).await, Vec::<i64>::new());
+    // Non-ASCII letters fold too (lt_fold: Unicode lower-casing on both backends).
+    assert_eq!(f(like("%ärger", true)).await, [e]);
     assert_eq!(f(like("%Ärger", true)).await, [e]);
+    assert_eq!(f(like("%ärger", false)).await, Vec::<i64>::new());
     assert_eq!(
         f(cmp("title", CmpOp::Eq, text("ünïcode ärger"), true)).await,
-        Vec::<i64>::new()
+        [e]
     );
     // Nesting.
     let nested = Cond::Or(vec![
@@ -1045,6 +1047,72 @@ async fn filters(store: Store) {
     );
     assert_eq!(count(&store, query(portal, like("%a%", true))).await, 4);
     assert_eq!(count(&store, query(other, Cond::True)).await, 1);
+}
+
+/// Case-insensitive matching folds every script, not just ASCII (Cyrillic names are common in
+/// Bitrix24 portals), identically on both backends.
+async fn unicode_case_folding(store: Store) {
+    let portal = new_portal(&store).await;
+    let ivanov = add_lead(
+        &store,
+        portal,
+        vec![("title", text("Иванов Пётр")), ("status_id", text("NEW"))],
+        None,
+    )
+    .await;
+    let other = add_lead(
+        &store,
+        portal,
+        vec![("title", text("Straße")), ("status_id", text("NEW"))],
+        None,
+    )
+    .await;
+    let f = |filter: Cond| ids(&store, query(portal, filter));
+    assert_eq!(
+        f(cmp("title", CmpOp::Eq, text("иванов пётр"), true)).await,
+        [ivanov]
+    );
+    assert_eq!(
+        f(cmp("title", CmpOp::Eq, text("ИВАНОВ ПЁТР"), true)).await,
+        [ivanov]
+    );
+    assert_eq!(
+        f(cmp("title", CmpOp::Eq, text("иванов пётр"), false)).await,
+        Vec::<i64>::new()
+    );
+    let like = |pattern: &str, ci: bool| Cond::Like {
+        col: Col::Column("title"),
+        pattern: pattern.into(),
+        ci,
+    };
+    assert_eq!(f(like("%ИВАНОВ%", true)).await, [ivanov]);
+    assert_eq!(f(like("%пЁт%", true)).await, [ivanov]);
+    assert_eq!(f(like("%ИВАНОВ%", false)).await, Vec::<i64>::new());
+    assert_eq!(
+        f(like("%STRASSE%", true)).await,
+        Vec::<i64>::new(),
+        "lower-casing, not full case folding"
+    );
+    assert_eq!(f(like("%STRAßE%", true)).await, [other]);
+    let any = Cond::In {
+        col: Col::Column("title"),
+        values: vec![text("иВАНОВ пЁТР")],
+        ci: true,
+    };
+    assert_eq!(f(any).await, [ivanov]);
+    write(&store, move |tx| {
+        async move {
+            tx.insert_multifield(LEAD, portal, ivanov, "EMAIL", "WORK", "Пётр@Пример.рф")
+                .await
+        }
+        .boxed()
+    })
+    .await;
+    let mf = Cond::Multifield {
+        type_id: "EMAIL".into(),
+        pattern: "пётр@пример.РФ".into(),
+    };
+    assert_eq!(f(mf).await, [ivanov]);
 }
 
 async fn like_escaping(store: Store) {
