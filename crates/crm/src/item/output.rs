@@ -368,6 +368,22 @@ mod tests {
         assert!(item.get("ufCrm_NOTE").is_none());
     }
 
+    /// Keys the view adds must never shadow a stored field of any family.
+    #[test]
+    fn added_keys_do_not_collide_with_fields() {
+        for kind in EntityKind::ALL {
+            for def in names::item_fields(kind) {
+                let name = names::item_name(def);
+                assert!(
+                    !PSEUDO_FIELDS.iter().any(|(p, _, _)| *p == name)
+                        && name != "entityTypeId"
+                        && name != names::FM,
+                    "{kind:?} {name}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn fields_description() {
         let f = describe_fields(EntityKind::Lead);
