@@ -565,6 +565,14 @@ async fn form_encoded_and_query_string_calls(b: Backend) {
         .get(&format!("{}crm.item.get?entityTypeId=1&id={id}", app.hook))
         .await;
     assert_eq!(r.result()["item"]["title"], "Form");
+    // b24pysdk writes empty lists and maps as `key[]=`: nothing given.
+    let r = app
+        .get(&format!(
+            "{}crm.item.list?entityTypeId=1&select[]=&filter[]=&order[]=",
+            app.hook
+        ))
+        .await;
+    assert_eq!(r.result()["items"][0]["fm"][0]["value"], "555");
 }
 
 /// Eight leads with distinct values for the filter tests; returns their ids in order.

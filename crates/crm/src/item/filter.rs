@@ -152,9 +152,15 @@ fn group(kind: EntityKind, filter: &Value, cx: &Cx) -> Result<Cond, ApiError> {
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("OR"));
             continue;
         }
-        if is_group_key(&key) && wire::is_php_array(value) {
-            conds.push(group(kind, value, cx)?);
-            continue;
+        if is_group_key(&key) {
+            if wire::is_php_array(value) {
+                conds.push(group(kind, value, cx)?);
+                continue;
+            }
+            // `filter[]=`: how b24pysdk and PHP's http_build_query write an empty filter.
+            if value.is_null() || value.as_str() == Some("") {
+                continue;
+            }
         }
         conds.push(condition(kind, &key, value, cx)?);
     }
@@ -639,6 +645,7 @@ mod tests {
         assert_eq!(cond(json!({"logic": "OR"})), Cond::True);
         assert_eq!(cond(json!({})), Cond::True);
         assert_eq!(cond(json!([])), Cond::True);
+        assert_eq!(cond(json!([""])), Cond::True);
     }
 
     #[test]

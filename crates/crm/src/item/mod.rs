@@ -37,11 +37,6 @@ pub fn served_kind(entity_type_id: i64) -> Result<EntityKind, ApiError> {
     }
 }
 
-/// The value as the type-check error quotes it.
-fn quoted(v: &Value) -> String {
-    to_php_string(v)
-}
-
 /// An `int` parameter (exact name): JSON integers, integral floats and numeric strings (form
 /// encodings carry only strings); anything else is the binder's type error. `null` is absent.
 fn int_param(params: &Params, name: &str) -> Result<Option<i64>, ApiError> {
@@ -67,7 +62,7 @@ fn int_param(params: &Params, name: &str) -> Result<Option<i64>, ApiError> {
     };
     parsed
         .map(Some)
-        .ok_or_else(|| ApiError::invalid_parameter_type(&quoted(v), name, "int"))
+        .ok_or_else(|| ApiError::invalid_parameter_type(&to_php_string(v), name, "int"))
 }
 
 fn required_int(params: &Params, name: &str) -> Result<i64, ApiError> {
@@ -85,7 +80,11 @@ fn array_param<'a>(
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() && !required => Ok(None),
         Some(v) if v.is_array() || v.is_object() => Ok(Some(v)),
-        Some(v) => Err(ApiError::invalid_parameter_type(&quoted(v), name, "array")),
+        Some(v) => Err(ApiError::invalid_parameter_type(
+            &to_php_string(v),
+            name,
+            "array",
+        )),
     }
 }
 

@@ -83,6 +83,8 @@ pub fn parse_select(kind: EntityKind, select: Option<&Value>) -> ItemSelection {
         .unwrap_or_default()
         .into_iter()
         .filter_map(Value::as_str)
+        // `select[]=` is how an empty list travels in a query string.
+        .filter(|name| !name.is_empty())
         .collect();
     if given.is_empty() || given.contains(&"*") {
         return ItemSelection::everything(kind);
@@ -145,6 +147,10 @@ pub fn has_multifields(kind: EntityKind) -> bool {
 pub fn parse_order(kind: EntityKind, order: Option<&Value>) -> Result<Vec<Order>, ApiError> {
     let mut out: Vec<Order> = Vec::new();
     for (key, direction) in order.and_then(wire::php_entries).unwrap_or_default() {
+        // `order[]=`: an empty order written as a query string.
+        if key.bytes().all(|b| b.is_ascii_digit()) && direction.as_str() == Some("") {
+            continue;
+        }
         let name = names::resolve(kind, &key);
         let upper = name.upper();
         let col = match &name {
@@ -279,6 +285,7 @@ mod tests {
         }];
         assert_eq!(parse_order(LEAD, None).unwrap(), default);
         assert_eq!(parse_order(LEAD, Some(&json!({}))).unwrap(), default);
+        assert_eq!(parse_order(LEAD, Some(&json!([""]))).unwrap(), default);
         let err = |v: Value| parse_order(LEAD, Some(&v)).unwrap_err();
         for (v, text) in [
             (json!({"nope": "ASC"}), "Invalid order: field 'NOPE' is not allowed in order"),
