@@ -1,8 +1,10 @@
-//! The one generic entity engine behind `crm.<entity>.{add,update,get,list,delete,fields}`:
-//! parameters, permissions, dictionary checks, defaults and derived fields, over any `Storage`.
+//! The one generic entity engine behind `crm.<entity>.{add,update,get,list,delete,fields}` and
+//! `crm.item.*`: permissions, dictionary checks, defaults and derived fields, over any `Storage`.
 //!
 //! Family differences come from the field table (`EntityKind::fields`) and `hooks`; nothing here
-//! names a lead field except through those.
+//! names a lead field except through those. The `*_record` functions are the shared core and take
+//! parsed input; `add`/`update`/`get`/`list`/`delete` are the legacy view over them (parameters
+//! and output of `crm.<entity>.*`), `crate::item` is the `crm.item.*` view.
 
 use crate::actor::{Action, Level};
 use crate::entity::EntityKind;
@@ -11,7 +13,7 @@ use crate::filter;
 use crate::hooks::{self, DefaultValue, Values};
 use crate::input::{self, Input, Mode, MultifieldOp};
 use crate::output;
-use crate::query::{CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Row, Status};
+use crate::query::{CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, Row, Status};
 use crate::select::{self, Selection};
 use crate::storage::{Assignments, Storage};
 use crate::wire;
@@ -23,6 +25,47 @@ use std::collections::HashMap;
 
 /// Legacy lists always answer pages of 50 (lists.md §1).
 pub const PAGE_SIZE: i64 = 50;
+
+/// Which API is answering: the legacy families speak in empty-code texts, `crm.item.*` in codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Legacy,
+    Item,
+}
+
+impl Dialect {
+    /// The caller's role does not allow `action` at all (or not on this record).
+    pub fn access_denied(self, action: Action) -> ApiError {
+        match self {
+            Dialect::Legacy => ApiError::access_denied(),
+            Dialect::Item => ApiError::item_access_denied(action == Action::Read),
+        }
+    }
+
+    pub fn not_found(self) -> ApiError {
+        match self {
+            Dialect::Legacy => ApiError::not_found(),
+            Dialect::Item => ApiError::element_not_found(),
+        }
+    }
+
+    /// A record that exists but that the caller may not read: legacy methods say so, while in the
+    /// item API such records are invisible (spec/entities.md §6.3).
+    pub fn unreadable(self, action: Action) -> ApiError {
+        match self {
+            Dialect::Legacy => self.access_denied(action),
+            Dialect::Item => self.not_found(),
+        }
+    }
+
+    /// A dictionary value (stage, source, currency, ...) that does not exist.
+    pub fn invalid_value(self, def: &FieldDef) -> ApiError {
+        match self {
+            Dialect::Legacy => ApiError::legacy(format!("Invalid value for field {}.", def.name)),
+            Dialect::Item => ApiError::field_value_not_valid(def.title),
+        }
+    }
+}
 
 /// An array parameter (`fields`, `params`, `order`, `filter`): absent (or `null`) is `None`;
 /// present but not an array is the method's `Parameter '…' must be array.` error.
@@ -81,9 +124,7 @@ impl Draft {
     fn from_row(kind: EntityKind, sel: &Selection, row: &Row) -> Draft {
         let mut draft = Draft::new(kind);
         for def in &sel.fields {
-            draft
-                .current
-                .insert(def.name, row_value(sel, row, def.name));
+            draft.current.insert(def.name, sel.value(row, def.name));
         }
         draft
     }
@@ -127,24 +168,6 @@ impl Values for Draft {
         if let Some(def) = self.kind.field(name) {
             self.set_def(def, value);
         }
-    }
-}
-
-/// The value of a field in a row read with `sel`.
-fn row_value(sel: &Selection, row: &Row, name: &str) -> DbValue {
-    let Some(def) = sel.fields.iter().find(|f| f.name == name) else {
-        return DbValue::Null;
-    };
-    match def.column {
-        Some("id") => DbValue::Int(row.id),
-        Some(column) => sel
-            .columns()
-            .iter()
-            .position(|c| *c == column)
-            .and_then(|i| row.values.get(i))
-            .cloned()
-            .unwrap_or(DbValue::Null),
-        None => DbValue::Null,
     }
 }
 
@@ -204,6 +227,7 @@ async fn check_dictionaries<S: Storage>(
     portal: i64,
     draft: &mut Draft,
     dicts: &mut Dictionaries,
+    dialect: Dialect,
 ) -> Result<(), ApiError> {
     for i in 0..draft.changes.len() {
         let (def, value) = (draft.changes[i].0, draft.changes[i].1.clone());
@@ -223,12 +247,7 @@ async fn check_dictionaries<S: Storage>(
         };
         match found {
             Some(canon) => draft.changes[i].1 = DbValue::Text(canon),
-            None => {
-                return Err(ApiError::legacy(format!(
-                    "Invalid value for field {}.",
-                    def.name
-                )))
-            }
+            None => return Err(dialect.invalid_value(def)),
         }
     }
     Ok(())
@@ -347,6 +366,25 @@ fn owns(kind: EntityKind, draft: &Draft, ctx: &Ctx<'_>) -> bool {
         && draft.get("ASSIGNED_BY_ID") == DbValue::Int(ctx.actor.user_id)
 }
 
+/// Whether the caller may read this record.
+fn can_read(kind: EntityKind, draft: &Draft, ctx: &Ctx<'_>) -> bool {
+    match ctx.actor.level(kind, Action::Read) {
+        Level::All => true,
+        Level::Own => owns(kind, draft, ctx),
+        Level::None => false,
+    }
+}
+
+/// The refusal for a record the caller may not `action` although their role allows it on their
+/// own records: invisible (item API) when they may not even read it.
+fn refuse(kind: EntityKind, draft: &Draft, ctx: &Ctx<'_>, action: Action, d: Dialect) -> ApiError {
+    if can_read(kind, draft, ctx) {
+        d.access_denied(action)
+    } else {
+        d.unreadable(action)
+    }
+}
+
 /// Reads one record with `sel`.
 async fn read_one<S: Storage>(
     s: &mut S,
@@ -373,34 +411,75 @@ async fn read_one<S: Storage>(
     Ok(s.list_entities(&query).await?.into_iter().next())
 }
 
-/// `crm.<entity>.add`: the new id as a JSON integer.
-pub async fn add<S: Storage>(
+/// A stored record with everything readable: columns, user fields and multifield values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub sel: Selection,
+    pub row: Row,
+    pub multifields: Vec<Multifield>,
+}
+
+/// Reads a whole record without any permission check (for answering with the record the caller
+/// has just written). `None` when there is no such record.
+pub async fn fetch_record<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
-    params: &Params,
-) -> Result<Output, ApiError> {
-    let fields = required_fields(params)?;
-    let options = array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
+    id: i64,
+) -> Result<Option<Stored>, ApiError> {
+    let sel = Selection::everything(kind);
+    let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
+        return Ok(None);
+    };
+    let multifields = if sel.multifields.is_empty() {
+        vec![]
+    } else {
+        s.multifields(kind, ctx.actor.portal_id, &[row.id]).await?
+    };
+    Ok(Some(Stored {
+        sel,
+        row,
+        multifields,
+    }))
+}
+
+/// Reads a whole record the caller may read.
+pub async fn read_record<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+    dialect: Dialect,
+) -> Result<Stored, ApiError> {
+    if ctx.actor.level(kind, Action::Read) == Level::None {
+        return Err(dialect.access_denied(Action::Read));
+    }
+    let Some(stored) = fetch_record(s, ctx, kind, id).await? else {
+        return Err(dialect.not_found());
+    };
+    if !can_read(kind, &Draft::from_row(kind, &stored.sel, &stored.row), ctx) {
+        return Err(dialect.unreadable(Action::Read));
+    }
+    Ok(stored)
+}
+
+/// Creates a record from normalised input; returns its id.
+pub async fn add_record<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    input: &Input,
+    dialect: Dialect,
+) -> Result<i64, ApiError> {
     let level = ctx.actor.level(kind, Action::Add);
     if level == Level::None {
-        return Err(ApiError::access_denied());
+        return Err(dialect.access_denied(Action::Add));
     }
-    // REGISTER_SONET_EVENT has nothing to act on here (no activity stream); IMPORT unlocks stamps.
-    let import = wire::param_flag(options, "IMPORT");
-    let input = input::normalize(
-        kind,
-        fields,
-        Mode::Add { import },
-        ctx.settings.time_zone,
-        ctx.now,
-    );
-
     let portal = ctx.actor.portal_id;
     let mut dicts = Dictionaries::default();
     let mut draft = Draft::new(kind);
-    apply_input(kind, &mut draft, &input);
-    check_dictionaries(s, portal, &mut draft, &mut dicts).await?;
+    apply_input(kind, &mut draft, input);
+    check_dictionaries(s, portal, &mut draft, &mut dicts, dialect).await?;
     apply_defaults(kind, ctx, &mut draft);
     derive_stage(s, ctx, kind, &mut draft, &mut dicts, true).await?;
     let new_values: Vec<(&str, &str)> = input
@@ -420,7 +499,7 @@ pub async fn add<S: Storage>(
 
     // With `Own`, a user may only create records that stay theirs.
     if level == Level::Own && !owns(kind, &draft, ctx) {
-        return Err(ApiError::access_denied());
+        return Err(dialect.access_denied(Action::Add));
     }
 
     let uf = (!input.uf.is_empty()).then(|| input.uf.clone());
@@ -438,38 +517,35 @@ pub async fn add<S: Storage>(
                 .await?;
         }
     }
-    Ok(Output::from(Value::from(id)))
+    Ok(id)
 }
 
-/// `crm.<entity>.update`: `true`.
-pub async fn update<S: Storage>(
+/// Changes a record with normalised input.
+pub async fn update_record<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
-    params: &Params,
-) -> Result<Output, ApiError> {
-    let id = record_id(params)?;
-    let fields = required_fields(params)?;
-    // REGISTER_SONET_EVENT / REGISTER_HISTORY_EVENT are accepted; there is no feed or history to write.
-    array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
+    id: i64,
+    input: &Input,
+    dialect: Dialect,
+) -> Result<(), ApiError> {
     let level = ctx.actor.level(kind, Action::Update);
     if level == Level::None {
-        return Err(ApiError::access_denied());
+        return Err(dialect.access_denied(Action::Update));
     }
     let portal = ctx.actor.portal_id;
     let sel = Selection::everything(kind);
     let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
-        return Err(ApiError::not_found());
+        return Err(dialect.not_found());
     };
     let mut draft = Draft::from_row(kind, &sel, &row);
     if level == Level::Own && !owns(kind, &draft, ctx) {
-        return Err(ApiError::access_denied());
+        return Err(refuse(kind, &draft, ctx, Action::Update, dialect));
     }
 
-    let input = input::normalize(kind, fields, Mode::Update, ctx.settings.time_zone, ctx.now);
     let mut dicts = Dictionaries::default();
-    apply_input(kind, &mut draft, &input);
-    check_dictionaries(s, portal, &mut draft, &mut dicts).await?;
+    apply_input(kind, &mut draft, input);
+    check_dictionaries(s, portal, &mut draft, &mut dicts, dialect).await?;
     derive_stage(s, ctx, kind, &mut draft, &mut dicts, false).await?;
     draft.set("DATE_MODIFY", DbValue::Int(ctx.now));
     draft.set("MODIFY_BY_ID", DbValue::Int(ctx.actor.user_id));
@@ -549,7 +625,7 @@ pub async fn update<S: Storage>(
         .update_entity(kind, portal, id, draft.assignments(), uf)
         .await?
     {
-        return Err(ApiError::not_found());
+        return Err(dialect.not_found());
     }
     for op in planned {
         match op {
@@ -576,53 +652,20 @@ pub async fn update<S: Storage>(
             }
         }
     }
-    Ok(Output::from(Value::Bool(true)))
+    Ok(())
 }
 
-/// `crm.<entity>.get`: the record in legacy form (leads.md §7).
-pub async fn get<S: Storage>(
+/// Deletes a record and everything that hangs on it.
+pub async fn delete_record<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
-    params: &Params,
-) -> Result<Output, ApiError> {
-    let id = record_id(params)?;
-    let level = ctx.actor.level(kind, Action::Read);
-    if level == Level::None {
-        return Err(ApiError::access_denied());
-    }
-    let sel = Selection::everything(kind);
-    let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
-        return Err(ApiError::not_found());
-    };
-    if level == Level::Own && !owns(kind, &Draft::from_row(kind, &sel, &row), ctx) {
-        return Err(ApiError::access_denied());
-    }
-    let multifields = if sel.multifields.is_empty() {
-        vec![]
-    } else {
-        s.multifields(kind, ctx.actor.portal_id, &[row.id]).await?
-    };
-    Ok(Output::from(output::format_record(
-        kind,
-        &sel,
-        &row,
-        &multifields,
-        ctx.settings,
-    )))
-}
-
-/// `crm.<entity>.delete`: `true`.
-pub async fn delete<S: Storage>(
-    s: &mut S,
-    ctx: &Ctx<'_>,
-    kind: EntityKind,
-    params: &Params,
-) -> Result<Output, ApiError> {
-    let id = record_id(params)?;
+    id: i64,
+    dialect: Dialect,
+) -> Result<(), ApiError> {
     let level = ctx.actor.level(kind, Action::Delete);
     if level == Level::None {
-        return Err(ApiError::access_denied());
+        return Err(dialect.access_denied(Action::Delete));
     }
     if level == Level::Own {
         let sel = Selection {
@@ -630,16 +673,17 @@ pub async fn delete<S: Storage>(
             ..Selection::standard(kind)
         };
         let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
-            return Err(ApiError::not_found());
+            return Err(dialect.not_found());
         };
-        if !owns(kind, &Draft::from_row(kind, &sel, &row), ctx) {
-            return Err(ApiError::access_denied());
+        let draft = Draft::from_row(kind, &sel, &row);
+        if !owns(kind, &draft, ctx) {
+            return Err(refuse(kind, &draft, ctx, Action::Delete, dialect));
         }
     }
     if !s.delete_entity(kind, ctx.actor.portal_id, id).await? {
-        return Err(ApiError::not_found());
+        return Err(dialect.not_found());
     }
-    Ok(Output::from(Value::Bool(true)))
+    Ok(())
 }
 
 /// The paging window of a `start` value: `(offset, count)`; `start=-1` reads the first page and
@@ -652,38 +696,40 @@ pub fn page_window(start: i64) -> (i64, bool) {
     }
 }
 
-/// `crm.<entity>.list`: one page of records with `total` and `next` (lists.md §1–2).
-pub async fn list<S: Storage>(
+/// A parsed list request: the view has turned its grammar into the query model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListRequest {
+    pub filter: Cond,
+    pub order: Vec<Order>,
+    pub sel: Selection,
+    /// The raw `start` (`-1` skips counting).
+    pub start: i64,
+}
+
+/// One page of a list: the rows, their multifield values (when selected), `total` and `next`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub rows: Vec<Row>,
+    pub multifields: Vec<Multifield>,
+    pub total: i64,
+    pub next: Option<i64>,
+}
+
+/// One page of the records the caller may read (lists.md §1): with `Own`, only the caller's
+/// records exist for the list, so `total` counts only those too.
+pub async fn list_records<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
-    params: &Params,
-) -> Result<Output, ApiError> {
-    let order = array_param(params, "order", text::ORDER_MUST_BE_ARRAY)?;
-    let filter = array_param(params, "filter", text::FILTER_MUST_BE_ARRAY)?;
+    request: ListRequest,
+    dialect: Dialect,
+) -> Result<Page, ApiError> {
     let level = ctx.actor.level(kind, Action::Read);
     if level == Level::None {
-        return Err(ApiError::access_denied());
+        return Err(dialect.access_denied(Action::Read));
     }
-    let empty = Value::Object(Map::new());
-    let parsed = filter::parse_legacy_filter(
-        kind.fields(),
-        true,
-        filter.unwrap_or(&empty),
-        ctx.settings.time_zone,
-        ctx.now,
-    );
-    if !parsed.dropped.is_empty() || !parsed.notes.is_empty() {
-        tracing::warn!(
-            method = %format!("crm.{}.list", kind.method_name()),
-            dropped = ?parsed.dropped,
-            notes = ?parsed.notes,
-            "legacy filter: keys dropped or reinterpreted"
-        );
-    }
-    let mut conds = vec![parsed.cond];
+    let mut conds = vec![request.filter];
     if level == Level::Own {
-        // Only the caller's records exist for this list, so `total` counts only those too.
         match column_of(kind, "ASSIGNED_BY_ID") {
             Some(column) => conds.push(Cond::Cmp {
                 col: Col::Column(column),
@@ -694,13 +740,13 @@ pub async fn list<S: Storage>(
             None => conds.push(Cond::False),
         }
     }
-    let sel = select::parse_select(kind, wire::legacy(params, "select"));
-    let (offset, count) = page_window(wire::start(params));
+    let sel = request.sel;
+    let (offset, count) = page_window(request.start);
     let query = ListQuery {
         kind,
         portal_id: ctx.actor.portal_id,
         filter: Cond::all(conds),
-        order: select::parse_order(kind, order.unwrap_or(&empty)),
+        order: request.order,
         columns: sel.columns(),
         with_uf: sel.with_uf(),
         offset,
@@ -729,11 +775,123 @@ pub async fn list<S: Storage>(
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         s.multifields(kind, ctx.actor.portal_id, &ids).await?
     };
-    let items: Vec<Value> = rows
+    Ok(Page {
+        rows,
+        multifields,
+        total,
+        next,
+    })
+}
+
+/// `crm.<entity>.add`: the new id as a JSON integer.
+pub async fn add<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let fields = required_fields(params)?;
+    let options = array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
+    // REGISTER_SONET_EVENT has nothing to act on here (no activity stream); IMPORT unlocks stamps.
+    let import = wire::param_flag(options, "IMPORT");
+    let input = input::normalize(
+        kind,
+        fields,
+        Mode::Add { import },
+        ctx.settings.time_zone,
+        ctx.now,
+    );
+    let id = add_record(s, ctx, kind, &input, Dialect::Legacy).await?;
+    Ok(Output::from(Value::from(id)))
+}
+
+/// `crm.<entity>.update`: `true`.
+pub async fn update<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let id = record_id(params)?;
+    let fields = required_fields(params)?;
+    // REGISTER_SONET_EVENT / REGISTER_HISTORY_EVENT are accepted; there is no feed or history to write.
+    array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
+    let input = input::normalize(kind, fields, Mode::Update, ctx.settings.time_zone, ctx.now);
+    update_record(s, ctx, kind, id, &input, Dialect::Legacy).await?;
+    Ok(Output::from(Value::Bool(true)))
+}
+
+/// `crm.<entity>.get`: the record in legacy form (leads.md §7).
+pub async fn get<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let id = record_id(params)?;
+    let stored = read_record(s, ctx, kind, id, Dialect::Legacy).await?;
+    Ok(Output::from(output::format_record(
+        kind,
+        &stored.sel,
+        &stored.row,
+        &stored.multifields,
+        ctx.settings,
+    )))
+}
+
+/// `crm.<entity>.delete`: `true`.
+pub async fn delete<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let id = record_id(params)?;
+    delete_record(s, ctx, kind, id, Dialect::Legacy).await?;
+    Ok(Output::from(Value::Bool(true)))
+}
+
+/// `crm.<entity>.list`: one page of records with `total` and `next` (lists.md §1–2).
+pub async fn list<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let order = array_param(params, "order", text::ORDER_MUST_BE_ARRAY)?;
+    let filter = array_param(params, "filter", text::FILTER_MUST_BE_ARRAY)?;
+    if ctx.actor.level(kind, Action::Read) == Level::None {
+        return Err(ApiError::access_denied());
+    }
+    let empty = Value::Object(Map::new());
+    let parsed = filter::parse_legacy_filter(
+        kind.fields(),
+        true,
+        filter.unwrap_or(&empty),
+        ctx.settings.time_zone,
+        ctx.now,
+    );
+    if !parsed.dropped.is_empty() || !parsed.notes.is_empty() {
+        tracing::warn!(
+            method = %format!("crm.{}.list", kind.method_name()),
+            dropped = ?parsed.dropped,
+            notes = ?parsed.notes,
+            "legacy filter: keys dropped or reinterpreted"
+        );
+    }
+    let request = ListRequest {
+        filter: parsed.cond,
+        order: select::parse_order(kind, order.unwrap_or(&empty)),
+        sel: select::parse_select(kind, wire::legacy(params, "select")),
+        start: wire::start(params),
+    };
+    let page = list_records(s, ctx, kind, request.clone(), Dialect::Legacy).await?;
+    let items: Vec<Value> = page
+        .rows
         .iter()
-        .map(|row| output::format_record(kind, &sel, row, &multifields, ctx.settings))
+        .map(|row| output::format_record(kind, &request.sel, row, &page.multifields, ctx.settings))
         .collect();
-    Ok(Output::list(Value::Array(items), total, next))
+    Ok(Output::list(Value::Array(items), page.total, page.next))
 }
 
 /// `crm.<entity>.fields`.

@@ -1,5 +1,6 @@
-//! CRM domain: entity types as field tables, input validation and normalisation, the legacy
-//! filter/order/select grammar into a typed query model, legacy output formatting, permissions.
+//! CRM domain: entity types as field tables, input validation and normalisation, the legacy and
+//! `crm.item` filter/order/select grammars into a typed query model, legacy and typed output,
+//! permissions.
 //! No SQL and no HTTP: storage is reached through the `Storage` trait.
 
 pub mod actor;
@@ -11,6 +12,7 @@ pub mod field;
 pub mod filter;
 pub mod hooks;
 pub mod input;
+pub mod item;
 pub mod output;
 pub mod query;
 pub mod sanitize;

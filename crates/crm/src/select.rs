@@ -3,7 +3,7 @@
 
 use crate::field::{FieldDef, FieldKind, MULTIFIELD_TYPES};
 use crate::filter::is_uf_name;
-use crate::query::{Col, Order, OrderKey};
+use crate::query::{Col, DbValue, Order, OrderKey, Row};
 use crate::wire;
 use crate::EntityKind;
 use serde_json::Value;
@@ -76,6 +76,25 @@ impl Selection {
 
     pub fn has(&self, name: &str) -> bool {
         self.fields.iter().any(|f| f.name == name) || self.multifields.contains(&name)
+    }
+
+    /// The stored value of field `name` in a row read with this selection (`Null` when the
+    /// field was not selected or has no column).
+    pub fn value(&self, row: &Row, name: &str) -> DbValue {
+        let Some(def) = self.fields.iter().find(|f| f.name == name) else {
+            return DbValue::Null;
+        };
+        match def.column {
+            Some("id") => DbValue::Int(row.id),
+            Some(column) => self
+                .columns()
+                .iter()
+                .position(|c| *c == column)
+                .and_then(|i| row.values.get(i))
+                .cloned()
+                .unwrap_or(DbValue::Null),
+            None => DbValue::Null,
+        }
     }
 }
 

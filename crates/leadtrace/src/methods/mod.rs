@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod entity;
+pub mod item;
 pub mod status;
 pub mod system;
 
@@ -17,6 +18,7 @@ pub fn registry() -> Registry {
     system::register(&mut r);
     status::register(&mut r);
     entity::register(&mut r, crm::EntityKind::Lead);
+    item::register(&mut r);
     r
 }
 
