@@ -5,8 +5,11 @@ use crate::registry::{Registry, Scope};
 use crm::enums;
 use serde_json::Value;
 
+/// A fixed enumeration.
+type Values = fn() -> Value;
+
 pub fn register(r: &mut Registry) {
-    let all: [(&str, fn() -> Value); 10] = [
+    let all: [(&str, Values); 10] = [
         ("crm.enum.ownertype", enums::owner_types),
         ("crm.enum.fields", enums::fields),
         ("crm.enum.settings.mode", enums::settings_modes),
