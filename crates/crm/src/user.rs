@@ -324,7 +324,7 @@ pub fn list(
             }
         })
         .collect();
-    let next = (count && offset + PAGE_SIZE < total).then_some(offset + PAGE_SIZE);
+    let next = (count && offset.saturating_add(PAGE_SIZE) < total).then(|| offset + PAGE_SIZE);
     Ok(Output::list(
         Value::Array(page),
         if count { total } else { 0 },
@@ -416,6 +416,23 @@ mod tests {
         );
         assert_eq!(run(json!({})).result[0]["USER_TYPE"], "employee");
         assert_eq!(run(json!({})).result[1]["IS_ONLINE"], "N");
+    }
+
+    #[test]
+    fn huge_start_is_an_empty_page() {
+        let users = vec![user(1, "A", "B", true)];
+        let out = list(
+            &users,
+            1,
+            &settings(),
+            0,
+            &params(json!({"start": i64::MAX})),
+        )
+        .unwrap();
+        assert_eq!(
+            (out.result, out.total, out.next),
+            (json!([]), Some(1), None)
+        );
     }
 
     #[test]
