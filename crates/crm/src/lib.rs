@@ -4,9 +4,14 @@
 //! No SQL and no HTTP: storage is reached through the `Storage` trait.
 
 pub mod actor;
+pub mod card;
+pub mod category;
+pub mod currency;
 pub mod dates;
+pub mod duplicate;
 pub mod engine;
 pub mod entity;
+pub mod enums;
 pub mod eval;
 pub mod field;
 pub mod filter;
@@ -19,6 +24,7 @@ pub mod sanitize;
 pub mod select;
 pub mod status;
 pub mod storage;
+pub mod user;
 mod wire;
 
 pub use actor::{Action, Actor, Level, Rights};

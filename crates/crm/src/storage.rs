@@ -1,6 +1,8 @@
 //! The storage interface the CRM engine runs against, inside one transaction per call.
 //! The `store` crate implements it for SQLite and PostgreSQL; tests may implement it in memory.
 
+use crate::card::CardKey;
+use crate::currency::Currency;
 use crate::entity::EntityKind;
 use crate::query::{DbValue, ListQuery, Multifield, Row, Status};
 use bx_wire::ApiError;
@@ -103,4 +105,81 @@ pub trait Storage: Send {
         &mut self,
         portal_id: i64,
     ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+
+    /// One status dictionary entry by its numeric id.
+    fn status(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<Status>, ApiError>> + Send;
+
+    /// Inserts a dictionary entry (its `id` is ignored); returns the new id.
+    fn insert_status(
+        &mut self,
+        portal_id: i64,
+        status: &Status,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Writes the changeable columns of an entry (`NAME`, `SORT`, `COLOR`) by `status.id`.
+    /// Returns false when no such entry exists.
+    fn update_status(
+        &mut self,
+        portal_id: i64,
+        status: &Status,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Deletes an entry; false when no such entry exists.
+    fn delete_status(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// The portal's currencies with their rates (`crm.currency.list`), by SORT then code.
+    fn currency_list(
+        &mut self,
+        portal_id: i64,
+    ) -> impl Future<Output = Result<Vec<Currency>, ApiError>> + Send;
+
+    /// Ids of `kind` records that have a `type_id` multifield (PHONE, EMAIL, ...) whose
+    /// comparison key (`duplicate::comm_key`) is one of `keys`: distinct, ascending, at most
+    /// `limit` when given.
+    fn find_by_comm(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        type_id: &str,
+        keys: &[String],
+        limit: Option<i64>,
+    ) -> impl Future<Output = Result<Vec<i64>, ApiError>> + Send;
+
+    /// A stored card layout (`crm.*.details.configuration.*`): the sections as saved.
+    fn card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> impl Future<Output = Result<Option<Value>, ApiError>> + Send;
+
+    /// Stores (replaces) a card layout.
+    fn save_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+        sections: &Value,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// Removes one stored card layout; false when none was stored.
+    fn delete_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Removes every user's personal layout of one card (`forceCommonScopeForAll`); returns
+    /// how many were removed. `key.user_id` is ignored.
+    fn delete_personal_card_configs(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> impl Future<Output = Result<u64, ApiError>> + Send;
 }

@@ -1,5 +1,6 @@
 //! Hostile input never panics: arbitrary JSON through the filter, select/order, input
-//! normalisation, date parsing, HTML clean-up and the engine's list/add/update/get.
+//! normalisation, date parsing, HTML clean-up, the engine's list/add/update/get, and the
+//! dictionary, card layout, duplicate and user methods.
 
 mod support;
 
@@ -92,8 +93,73 @@ fn params() -> impl Strategy<Value = Params> {
         .prop_map(|kv| kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
+/// Parameters of the status, card, duplicate, category, currency and user methods.
+fn system_params() -> impl Strategy<Value = Params> {
+    let names = prop::sample::select(vec![
+        "fields",
+        "id",
+        "ID",
+        "params",
+        "data",
+        "extras",
+        "scope",
+        "userId",
+        "type",
+        "values",
+        "entity_type",
+        "entityTypeId",
+        "order",
+        "sort",
+        "filter",
+        "FILTER",
+        "start",
+        "select",
+        "NAME",
+        "ID",
+    ]);
+    prop::collection::vec((names, json()), 0..6)
+        .prop_map(|kv| kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn system_parts_never_panic(p in system_params(), v in json(), s in "\\PC{0,40}") {
+        let _ = crm::card::validate(&v);
+        let _ = crm::duplicate::comm_key("PHONE", &s);
+        let _ = crm::duplicate::comm_key("EMAIL", &s);
+        let _ = crm::category::list(&p);
+        let settings = PortalSettings { time_zone: chrono_tz::America::Santiago, currency: "USD".into() };
+        let users = vec![crm::user::PortalUser {
+            id: 1, name: s.clone(), last_name: String::new(), email: s.clone(), active: true,
+            date_register: 0, last_login: None,
+        }];
+        let _ = crm::user::list(&users, 1, &settings, 0, &p);
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let mut store = MemStore::seeded();
+        let admin = Actor { portal_id: 1, user_id: 1, rights: Rights::admin() };
+        let own = Actor { portal_id: 1, user_id: 2, rights: Rights::parse("lead=read:own").expect("spec") };
+        rt.block_on(async {
+            for a in [&admin, &own] {
+                let ctx = Ctx { actor: a, settings: &settings, now: 1_716_481_105 };
+                let _ = crm::status::add(&mut store, &ctx, &p).await;
+                let _ = crm::status::update(&mut store, &ctx, &p).await;
+                let _ = crm::status::get(&mut store, &ctx, &p).await;
+                let _ = crm::status::delete(&mut store, &ctx, &p).await;
+                let _ = crm::status::entity_items(&mut store, &ctx, &p).await;
+                for kind in [EntityKind::Lead, EntityKind::Deal, EntityKind::Contact] {
+                    let _ = crm::card::set(&mut store, &ctx, kind, &p).await;
+                    let _ = crm::card::get(&mut store, &ctx, kind, &p).await;
+                    let _ = crm::card::reset(&mut store, &ctx, kind, &p).await;
+                    let _ = crm::card::force_common_scope_for_all(&mut store, &ctx, kind, &p).await;
+                }
+                let _ = crm::duplicate::find_by_comm(&mut store, &ctx, &p).await;
+                let all = crm::Storage::currency_list(&mut store, 1).await.expect("currencies");
+                let _ = crm::currency::list(all, &ctx, &p);
+            }
+        });
+    }
 
     #[test]
     fn pure_parts_never_panic(v in json(), s in "\\PC{0,40}") {

@@ -1610,3 +1610,260 @@ async fn swallowed_error_rolls_back(store: Store) {
     add_lead(&store, portal, vec![], None).await;
     assert_eq!(count(&store, query(portal, Cond::True)).await, 1);
 }
+
+on_both_backends!(
+    status_entries_crud,
+    comm_keys_find_owners,
+    card_layouts,
+    currency_rates,
+);
+
+async fn status_entries_crud(store: Store) {
+    let portal = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let entry = crm::Status {
+        id: 0,
+        entity_id: "SOURCE".into(),
+        status_id: "FAIR".into(),
+        name: "Fair".into(),
+        name_init: String::new(),
+        sort: 15,
+        system: false,
+        category_id: None,
+        color: Some("#112233".into()),
+        semantics: None,
+    };
+    let e = entry.clone();
+    let id = write(&store, move |tx| {
+        async move { tx.insert_status(portal, &e).await }.boxed()
+    })
+    .await;
+    let got = read(&store, move |tx| {
+        async move {
+            Ok((
+                tx.status(portal, id).await?,
+                tx.status(other, id).await?,
+                tx.statuses(portal, Some("SOURCE")).await?,
+            ))
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(
+        got.0,
+        Some(crm::Status {
+            id,
+            ..entry.clone()
+        })
+    );
+    assert_eq!(got.1, None, "another portal's entry");
+    assert_eq!(
+        got.2
+            .iter()
+            .map(|s| s.status_id.as_str())
+            .collect::<Vec<_>>(),
+        ["CALL", "FAIR", "WEB"],
+        "ordered by SORT"
+    );
+    let changed = crm::Status {
+        id,
+        name: "Trade fair".into(),
+        sort: 1,
+        color: None,
+        // Not changeable: stays as stored.
+        status_id: "OTHER".into(),
+        ..entry.clone()
+    };
+    let (updated, missing, deleted, again) = write(&store, move |tx| {
+        async move {
+            let updated = tx.update_status(portal, &changed).await?;
+            let missing = tx.update_status(other, &changed).await?;
+            let now = tx.status(portal, id).await?;
+            let deleted = tx.delete_status(portal, id).await?;
+            let again = tx.delete_status(portal, id).await?;
+            Ok((
+                updated
+                    && now.is_some_and(|s| {
+                        s.name == "Trade fair"
+                            && s.sort == 1
+                            && s.color.is_none()
+                            && s.status_id == "FAIR"
+                    }),
+                missing,
+                deleted,
+                again,
+            ))
+        }
+        .boxed()
+    })
+    .await;
+    assert!(updated);
+    assert!(!missing);
+    assert!(deleted && !again);
+}
+
+async fn comm_keys_find_owners(store: Store) {
+    let portal = new_portal(&store).await;
+    let a = add_lead(&store, portal, vec![("title", text("A"))], None).await;
+    let b = add_lead(&store, portal, vec![("title", text("B"))], None).await;
+    let c = add_lead(&store, portal, vec![("title", text("C"))], None).await;
+    let mf = write(&store, move |tx| {
+        async move {
+            tx.insert_multifield(LEAD, portal, a, "PHONE", "WORK", "+1 (555) 010-0100")
+                .await?;
+            tx.insert_multifield(LEAD, portal, b, "PHONE", "WORK", "15550100100 ext. 7")
+                .await?;
+            tx.insert_multifield(LEAD, portal, b, "EMAIL", "WORK", "Bob@Example.com")
+                .await?;
+            let c_mail = tx
+                .insert_multifield(LEAD, portal, c, "EMAIL", "WORK", "carl@example.com")
+                .await?;
+            // Another entity type with the same number is not a lead.
+            tx.insert_multifield(
+                EntityKind::Contact,
+                portal,
+                c,
+                "PHONE",
+                "WORK",
+                "15550100100",
+            )
+            .await?;
+            Ok(c_mail)
+        }
+        .boxed()
+    })
+    .await;
+    let find = |type_id: &'static str, keys: Vec<&str>, limit: Option<i64>| {
+        let keys: Vec<String> = keys.into_iter().map(String::from).collect();
+        let store = store.clone();
+        async move {
+            read(&store, move |tx| {
+                async move { tx.find_by_comm(LEAD, portal, type_id, &keys, limit).await }.boxed()
+            })
+            .await
+        }
+    };
+    assert_eq!(find("PHONE", vec!["15550100100"], None).await, [a, b]);
+    assert_eq!(find("PHONE", vec!["15550100100"], Some(1)).await, [a]);
+    assert_eq!(
+        find("EMAIL", vec!["bob@example.com", "carl@example.com"], None).await,
+        [b, c]
+    );
+    assert!(find("EMAIL", vec!["15550100100"], None).await.is_empty());
+    assert!(find("PHONE", vec![], None).await.is_empty());
+    // An update re-keys the value by its stored type.
+    write(&store, move |tx| {
+        async move {
+            tx.update_multifield(LEAD, portal, c, mf, "HOME", "Carl@New.example")
+                .await
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(find("EMAIL", vec!["carl@new.example"], None).await, [c]);
+    assert!(find("EMAIL", vec!["carl@example.com"], None)
+        .await
+        .is_empty());
+}
+
+async fn card_layouts(store: Store) {
+    use crm::card::CardKey;
+    let portal = new_portal(&store).await;
+    let key = |user_id: Option<i64>| CardKey {
+        kind: LEAD,
+        variant: "customer_type=1".into(),
+        user_id,
+    };
+    // Key order is part of the answer: stored as text, read back as written.
+    let layout = json!([{"name": "main", "title": "T", "type": "section", "elements": [{"name": "TITLE", "optionFlags": "0"}]}]);
+    let other = json!([{"name": "z", "title": "Z", "type": "section", "elements": []}]);
+    let (l, o) = (layout.clone(), other.clone());
+    let (k1, k2, kc) = (key(Some(1)), key(Some(2)), key(None));
+    write(&store, move |tx| {
+        async move {
+            tx.save_card_config(portal, &k1, &o).await?;
+            tx.save_card_config(portal, &k1, &l).await?;
+            tx.save_card_config(portal, &k2, &o).await?;
+            tx.save_card_config(portal, &kc, &o).await
+        }
+        .boxed()
+    })
+    .await;
+    let (k1, kc) = (key(Some(1)), key(None));
+    let repeat = CardKey {
+        variant: "customer_type=2".into(),
+        ..key(Some(1))
+    };
+    let got = read(&store, move |tx| {
+        async move {
+            Ok((
+                tx.card_config(portal, &k1).await?,
+                tx.card_config(portal, &kc).await?,
+                tx.card_config(portal, &repeat).await?,
+            ))
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(
+        serde_json::to_string(&got.0.unwrap()).unwrap(),
+        serde_json::to_string(&layout).unwrap()
+    );
+    assert_eq!(got.1, Some(other.clone()));
+    assert_eq!(got.2, None);
+    let (k2, kc) = (key(Some(2)), key(None));
+    let (removed, removed_again, personal) = write(&store, move |tx| {
+        async move {
+            let removed = tx.delete_card_config(portal, &k2).await?;
+            let removed_again = tx.delete_card_config(portal, &k2).await?;
+            tx.save_card_config(portal, &k2, &json!([])).await?;
+            let personal = tx.delete_personal_card_configs(portal, &kc).await?;
+            Ok((removed, removed_again, personal))
+        }
+        .boxed()
+    })
+    .await;
+    assert!(removed && !removed_again);
+    assert_eq!(personal, 2);
+    let (k1, kc) = (key(Some(1)), key(None));
+    let left = read(&store, move |tx| {
+        async move {
+            Ok((
+                tx.card_config(portal, &k1).await?,
+                tx.card_config(portal, &kc).await?,
+            ))
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(left, (None, Some(other)));
+}
+
+async fn currency_rates(store: Store) {
+    let portal = new_portal(&store).await;
+    let list = read(&store, move |tx| {
+        async move { Ok((tx.currency_list(portal).await?, tx.portal(portal).await?)) }.boxed()
+    })
+    .await;
+    let (currencies, p) = list;
+    let p = p.unwrap();
+    assert_eq!(
+        currencies
+            .iter()
+            .map(|c| (c.code.as_str(), c.sort, c.base, c.amount_cnt, c.amount))
+            .collect::<Vec<_>>(),
+        [("USD", 100, true, 1, 1.0), ("EUR", 200, false, 1, 1.0)]
+    );
+    assert!(currencies.iter().all(|c| c.date_update == p.created_at));
+    write(&store, move |tx| {
+        async move { tx.set_portal_setting(portal, "currency", "GBP").await }.boxed()
+    })
+    .await;
+    let currencies = read(&store, move |tx| {
+        async move { tx.currency_list(portal).await }.boxed()
+    })
+    .await;
+    let gbp = currencies.iter().find(|c| c.code == "GBP").unwrap();
+    assert!(gbp.base && gbp.date_update > 0);
+    assert_eq!(currencies.iter().filter(|c| c.base).count(), 1);
+}

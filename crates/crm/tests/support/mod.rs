@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 use bx_wire::ApiError;
+use crm::card::CardKey;
+use crm::currency::Currency;
 use crm::eval::{self, RowAccess};
 use crm::query::{Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status};
 use crm::{Assignments, EntityKind, Storage};
@@ -31,6 +33,7 @@ pub struct MemStore {
     pub multifields: Vec<StoredMultifield>,
     pub statuses: Vec<Status>,
     pub currencies: Vec<String>,
+    pub cards: HashMap<(i64, CardKey), Value>,
     next_id: i64,
     next_mf: i64,
     /// Names of the trait methods called, in order.
@@ -361,5 +364,129 @@ impl Storage for MemStore {
     async fn currencies(&mut self, _portal_id: i64) -> Result<Vec<String>, ApiError> {
         self.calls.push("currencies");
         Ok(self.currencies.clone())
+    }
+
+    async fn status(&mut self, _portal_id: i64, id: i64) -> Result<Option<Status>, ApiError> {
+        self.calls.push("status");
+        Ok(self.statuses.iter().find(|s| s.id == id).cloned())
+    }
+
+    async fn insert_status(&mut self, _portal_id: i64, status: &Status) -> Result<i64, ApiError> {
+        self.calls.push("insert_status");
+        let id = self.statuses.iter().map(|s| s.id).max().unwrap_or(0) + 1;
+        self.statuses.push(Status {
+            id,
+            ..status.clone()
+        });
+        Ok(id)
+    }
+
+    async fn update_status(&mut self, _portal_id: i64, status: &Status) -> Result<bool, ApiError> {
+        self.calls.push("update_status");
+        match self.statuses.iter_mut().find(|s| s.id == status.id) {
+            Some(s) => {
+                s.name = status.name.clone();
+                s.sort = status.sort;
+                s.color = status.color.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_status(&mut self, _portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_status");
+        let before = self.statuses.len();
+        self.statuses.retain(|s| s.id != id);
+        Ok(self.statuses.len() != before)
+    }
+
+    async fn currency_list(&mut self, _portal_id: i64) -> Result<Vec<Currency>, ApiError> {
+        self.calls.push("currency_list");
+        Ok(self
+            .currencies
+            .iter()
+            .zip(1..)
+            .map(|(code, i)| Currency {
+                code: code.clone(),
+                sort: i * 100,
+                base: i == 1,
+                amount_cnt: 1,
+                amount: 1.0,
+                date_update: 0,
+            })
+            .collect())
+    }
+
+    async fn find_by_comm(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        type_id: &str,
+        keys: &[String],
+        limit: Option<i64>,
+    ) -> Result<Vec<i64>, ApiError> {
+        self.calls.push("find_by_comm");
+        let mut ids: Vec<i64> = self
+            .multifields
+            .iter()
+            .filter(|m| {
+                m.kind == kind
+                    && m.portal == portal_id
+                    && m.mf.type_id == type_id
+                    && keys.contains(&crm::duplicate::comm_key(type_id, &m.mf.value))
+            })
+            .map(|m| m.mf.owner_id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.truncate(limit.map_or(usize::MAX, |l| l as usize));
+        Ok(ids)
+    }
+
+    async fn card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<Option<Value>, ApiError> {
+        self.calls.push("card_config");
+        Ok(self.cards.get(&(portal_id, key.clone())).cloned())
+    }
+
+    async fn save_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+        sections: &Value,
+    ) -> Result<(), ApiError> {
+        self.calls.push("save_card_config");
+        self.cards
+            .insert((portal_id, key.clone()), sections.clone());
+        Ok(())
+    }
+
+    async fn delete_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("delete_card_config");
+        Ok(self.cards.remove(&(portal_id, key.clone())).is_some())
+    }
+
+    async fn delete_personal_card_configs(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<u64, ApiError> {
+        self.calls.push("delete_personal_card_configs");
+        let before = self.cards.len();
+        self.cards.retain(|(p, k), _| {
+            !(*p == portal_id
+                && k.kind == key.kind
+                && k.variant == key.variant
+                && k.user_id.is_some())
+        });
+        Ok((before - self.cards.len()) as u64)
     }
 }
