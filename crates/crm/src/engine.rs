@@ -14,6 +14,7 @@ use crate::output;
 use crate::query::{CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Row, Status};
 use crate::select::{self, Selection};
 use crate::storage::{Assignments, Storage};
+use crate::userfield;
 use crate::wire;
 use crate::Ctx;
 use bx_wire::error::text;
@@ -401,6 +402,13 @@ pub async fn add<S: Storage>(
     let mut draft = Draft::new(kind);
     apply_input(kind, &mut draft, &input);
     check_dictionaries(s, portal, &mut draft, &mut dicts).await?;
+    let ufs = userfield::of_kind(s, portal, kind).await?;
+    let mut uf = Map::new();
+    for (name, value) in userfield::value::prepare(s, ctx, &ufs, &input.uf, None, true).await? {
+        if let Some(v) = value {
+            uf.insert(name, v);
+        }
+    }
     apply_defaults(kind, ctx, &mut draft);
     derive_stage(s, ctx, kind, &mut draft, &mut dicts, true).await?;
     let new_values: Vec<(&str, &str)> = input
@@ -423,7 +431,7 @@ pub async fn add<S: Storage>(
         return Err(ApiError::access_denied());
     }
 
-    let uf = (!input.uf.is_empty()).then(|| input.uf.clone());
+    let uf = (!uf.is_empty()).then_some(uf);
     let id = s
         .insert_entity(kind, portal, draft.assignments(), uf)
         .await?;
@@ -470,6 +478,9 @@ pub async fn update<S: Storage>(
     let mut dicts = Dictionaries::default();
     apply_input(kind, &mut draft, &input);
     check_dictionaries(s, portal, &mut draft, &mut dicts).await?;
+    let ufs = userfield::of_kind(s, portal, kind).await?;
+    let uf_changes =
+        userfield::value::prepare(s, ctx, &ufs, &input.uf, row.uf.as_ref(), false).await?;
     derive_stage(s, ctx, kind, &mut draft, &mut dicts, false).await?;
     draft.set("DATE_MODIFY", DbValue::Int(ctx.now));
     draft.set("MODIFY_BY_ID", DbValue::Int(ctx.actor.user_id));
@@ -537,11 +548,16 @@ pub async fn update<S: Storage>(
     }
     hooks::derive(kind, &mut draft);
 
-    let uf = if input.uf.is_empty() {
+    let uf = if uf_changes.is_empty() {
         None
     } else {
         let mut merged = row.uf.clone().unwrap_or_default();
-        merged.extend(input.uf.clone());
+        for (name, value) in uf_changes {
+            match value {
+                Some(v) => merged.insert(name, v),
+                None => merged.remove(&name),
+            };
+        }
         Some(merged)
     };
     // The row update comes first, so a record deleted meanwhile fails before anything else is written.
@@ -603,11 +619,13 @@ pub async fn get<S: Storage>(
     } else {
         s.multifields(kind, ctx.actor.portal_id, &[row.id]).await?
     };
+    let ufs = userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
     Ok(Output::from(output::format_record(
         kind,
         &sel,
         &row,
         &multifields,
+        &ufs,
         ctx.settings,
     )))
 }
@@ -666,9 +684,10 @@ pub async fn list<S: Storage>(
         return Err(ApiError::access_denied());
     }
     let empty = Value::Object(Map::new());
+    let ufs = userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
     let parsed = filter::parse_legacy_filter(
         kind.fields(),
-        true,
+        &ufs,
         filter.unwrap_or(&empty),
         ctx.settings.time_zone,
         ctx.now,
@@ -694,13 +713,13 @@ pub async fn list<S: Storage>(
             None => conds.push(Cond::False),
         }
     }
-    let sel = select::parse_select(kind, wire::legacy(params, "select"));
+    let sel = select::parse_select(kind, &ufs, wire::legacy(params, "select"));
     let (offset, count) = page_window(wire::start(params));
     let query = ListQuery {
         kind,
         portal_id: ctx.actor.portal_id,
         filter: Cond::all(conds),
-        order: select::parse_order(kind, order.unwrap_or(&empty)),
+        order: select::parse_order(kind, &ufs, order.unwrap_or(&empty)),
         columns: sel.columns(),
         with_uf: sel.with_uf(),
         offset,
@@ -731,14 +750,19 @@ pub async fn list<S: Storage>(
     };
     let items: Vec<Value> = rows
         .iter()
-        .map(|row| output::format_record(kind, &sel, row, &multifields, ctx.settings))
+        .map(|row| output::format_record(kind, &sel, row, &multifields, &ufs, ctx.settings))
         .collect();
     Ok(Output::list(Value::Array(items), total, next))
 }
 
-/// `crm.<entity>.fields`.
-pub fn fields(kind: EntityKind) -> Value {
-    output::describe_fields(kind)
+/// `crm.<entity>.fields`: the field table and the portal's user fields of the entity type.
+pub async fn fields<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+) -> Result<Output, ApiError> {
+    let ufs = userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
+    Ok(Output::from(output::describe_fields(kind, &ufs)))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod entity;
 pub mod status;
 pub mod system;
+pub mod userfield;
 
 use crate::registry::Registry;
 use bx_wire::ApiError;
@@ -17,6 +18,7 @@ pub fn registry() -> Registry {
     system::register(&mut r);
     status::register(&mut r);
     entity::register(&mut r, crm::EntityKind::Lead);
+    userfield::register(&mut r);
     r
 }
 
