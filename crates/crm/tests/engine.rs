@@ -1024,3 +1024,45 @@ async fn deleting_a_user_field_deletes_its_values() {
         .await;
     assert_eq!(w.get(id).await["UF_CRM_X"], json!(null));
 }
+
+#[tokio::test]
+async fn a_field_of_another_entity_type_is_out_of_reach() {
+    let mut w = World::new();
+    let id = w
+        .define(json!({"FIELD_NAME": "X", "USER_TYPE_ID": "string"}))
+        .await;
+    let ctx = Ctx {
+        actor: &admin(1),
+        settings: &w.settings,
+        now: NOW,
+    };
+    let p = params(json!({"id": id, "fields": {"SORT": 1}}));
+    let s = &mut w.store;
+    for result in [
+        userfield::get(s, &ctx, EntityKind::Deal, &p).await,
+        userfield::update(s, &ctx, EntityKind::Deal, &p).await,
+        userfield::delete(s, &ctx, EntityKind::Deal, &p).await,
+    ] {
+        let e = result.unwrap_err();
+        assert_eq!((e.status(), e.description()), (403, "Access denied."));
+    }
+    // Listed per entity type; the same name may exist for another type.
+    let out = userfield::list(s, &ctx, EntityKind::Deal, &params(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(out.result, json!([]));
+    let add = params(json!({"fields": {"FIELD_NAME": "X", "USER_TYPE_ID": "integer"}}));
+    let deal_field = userfield::add(s, &ctx, EntityKind::Deal, &add)
+        .await
+        .unwrap();
+    let got = userfield::get(
+        s,
+        &ctx,
+        EntityKind::Deal,
+        &params(json!({"id": deal_field.result})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(got.result["ENTITY_ID"], json!("CRM_DEAL"));
+    assert_eq!(got.result["USER_TYPE_ID"], json!("integer"));
+}

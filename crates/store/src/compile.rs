@@ -455,6 +455,17 @@ fn uf_name_ok(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// A numeric JSON read on PostgreSQL, cast to the column type it compares as. The cast also keeps
+/// the SQL text of an integer and a double comparison apart: sqlx caches prepared statements by
+/// text with the parameter types of their first use, and a `float8` bound where an `int8` was
+/// prepared would be read as the wrong number.
+fn pg_number(numeric: &str, ty: ColumnType) -> String {
+    match ty {
+        ColumnType::Int => format!("CAST({numeric} AS BIGINT)"),
+        _ => format!("CAST({numeric} AS DOUBLE PRECISION)"),
+    }
+}
+
 /// A single-valued user field of the JSON `uf` column, read as `ty` (module header).
 fn uf_scalar(backend: Backend, name: &str, ty: ColumnType) -> SimpleExpr {
     if !uf_name_ok(name) {
@@ -465,7 +476,10 @@ fn uf_scalar(backend: Backend, name: &str, ty: ColumnType) -> SimpleExpr {
     }
     match backend {
         Backend::Postgres => Expr::cust_with_values(
-            r#"(CASE jsonb_typeof("t"."uf" -> $1) WHEN 'number' THEN ("t"."uf" ->> $1)::numeric WHEN 'boolean' THEN (CASE WHEN ("t"."uf" -> $1) = 'true'::jsonb THEN 1 ELSE 0 END) END)"#,
+            pg_number(
+                r#"(CASE jsonb_typeof("t"."uf" -> $1) WHEN 'number' THEN ("t"."uf" ->> $1)::numeric WHEN 'boolean' THEN (CASE WHEN ("t"."uf" -> $1) = 'true'::jsonb THEN 1 ELSE 0 END) END)"#,
+                ty,
+            ),
             [text_value(name)],
         ),
         Backend::Sqlite => {
@@ -484,9 +498,10 @@ fn uf_scalar(backend: Backend, name: &str, ty: ColumnType) -> SimpleExpr {
 fn uf_element(backend: Backend, ty: ColumnType) -> SimpleExpr {
     match (backend, ty) {
         (Backend::Postgres, ColumnType::Text) => Expr::cust(r#"(("e"."v" #>> '{}') COLLATE "C")"#),
-        (Backend::Postgres, _) => Expr::cust(
+        (Backend::Postgres, _) => Expr::cust(pg_number(
             r#"(CASE jsonb_typeof("e"."v") WHEN 'number' THEN ("e"."v" #>> '{}')::numeric WHEN 'boolean' THEN (CASE WHEN "e"."v" = 'true'::jsonb THEN 1 ELSE 0 END) END)"#,
-        ),
+            ty,
+        )),
         (Backend::Sqlite, ColumnType::Text) => Expr::cust(
             r#"(CASE "e"."type" WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST("e"."value" AS TEXT) END)"#,
         ),

@@ -1661,6 +1661,22 @@ async fn typed_user_field_filters(store: Store) {
         .await,
         [a, b]
     );
+    // One connection, an integer then a double comparison: their statements must not share a
+    // prepared statement (PostgreSQL would read the double's bytes as an integer).
+    let (n, real) = (num("UF_CRM_N"), Col::uf("UF_CRM_D", ColumnType::Real));
+    let (first, second) = read(&store, move |tx| {
+        async move {
+            let ids = |rows: Vec<crm::Row>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+            let q1 = query(portal, ucmp(n, CmpOp::Gt, DbValue::Int(9)));
+            let first = ids(tx.list_entities(&q1).await?);
+            let q2 = query(portal, ucmp(real, CmpOp::Gt, DbValue::Real(1.5)));
+            let second = ids(tx.list_entities(&q2).await?);
+            Ok((first, second))
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!((first, second), (vec![b, c], vec![a, b]));
     // Ordering by a numeric user field is numeric; NULL first ascending.
     let mut q = query(portal, Cond::True);
     q.order = vec![Order {

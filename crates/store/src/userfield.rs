@@ -25,31 +25,13 @@ fn json_object(v: &DbValue, what: &str) -> Result<Map<String, Json>, ApiError> {
 }
 
 impl Tx {
-    /// A JSON parameter: text on SQLite, cast to JSONB on PostgreSQL.
-    fn json_param(&self) -> &'static str {
-        match self.backend() {
-            Backend::Sqlite => "?",
-            Backend::Postgres => "CAST(? AS JSONB)",
-        }
-    }
-
-    /// A JSON column read back as text.
-    fn json_column(&self, column: &str) -> String {
-        match self.backend() {
-            Backend::Sqlite => column.to_string(),
-            Backend::Postgres => format!("{column}::text"),
-        }
-    }
-
     pub(crate) async fn uf_list(
         &mut self,
         portal_id: i64,
         entity_id: Option<&str>,
     ) -> Result<Vec<UserField>, ApiError> {
         let mut sql = format!(
-            "SELECT {FIELD_COLUMNS}, {}, {} FROM crm_user_field WHERE portal_id = ?",
-            self.json_column("settings"),
-            self.json_column("labels")
+            "SELECT {FIELD_COLUMNS}, settings, labels FROM crm_user_field WHERE portal_id = ?"
         );
         let mut args: Vec<Value> = vec![portal_id.into()];
         if let Some(e) = entity_id {
@@ -130,15 +112,11 @@ impl Tx {
         portal_id: i64,
         uf: &UserField,
     ) -> Result<i64, ApiError> {
-        let json = self.json_param();
-        let sql = format!(
-            "INSERT INTO crm_user_field (portal_id, entity_id, field_name, user_type_id, xml_id, sort, \
-             multiple, mandatory, show_filter, show_in_list, edit_in_list, is_searchable, settings, labels) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {json}, {json}) RETURNING id"
-        );
         let rows = self
             .fetch_sql(
-                &sql,
+                "INSERT INTO crm_user_field (portal_id, entity_id, field_name, user_type_id, xml_id, sort, \
+                 multiple, mandatory, show_filter, show_in_list, edit_in_list, is_searchable, settings, labels) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 vec![
                     portal_id.into(),
                     uf.entity_id.as_str().into(),
@@ -173,15 +151,11 @@ impl Tx {
         portal_id: i64,
         uf: &UserField,
     ) -> Result<bool, ApiError> {
-        let json = self.json_param();
-        let sql = format!(
-            "UPDATE crm_user_field SET xml_id = ?, sort = ?, mandatory = ?, show_filter = ?, \
-             show_in_list = ?, edit_in_list = ?, is_searchable = ?, settings = {json}, labels = {json} \
-             WHERE portal_id = ? AND id = ?"
-        );
         let n = self
             .exec_sql(
-                &sql,
+                "UPDATE crm_user_field SET xml_id = ?, sort = ?, mandatory = ?, show_filter = ?, \
+                 show_in_list = ?, edit_in_list = ?, is_searchable = ?, settings = ?, labels = ? \
+                 WHERE portal_id = ? AND id = ?",
                 vec![
                     uf.xml_id.clone().into(),
                     uf.sort.into(),

@@ -17,10 +17,10 @@ CREATE TABLE crm_user_field (
     show_in_list  BOOLEAN NOT NULL DEFAULT TRUE,
     edit_in_list  BOOLEAN NOT NULL DEFAULT TRUE,
     is_searchable BOOLEAN NOT NULL DEFAULT FALSE,
-    -- SETTINGS object
-    settings      JSONB NOT NULL DEFAULT '{}',
-    -- {"EDIT_FORM_LABEL": {"en": "..."}, ...}
-    labels        JSONB NOT NULL DEFAULT '{}',
+    -- SETTINGS object and {"EDIT_FORM_LABEL": {"en": "..."}, ...}, as JSON text: never queried,
+    -- and text keeps the key order clients gave (JSONB would reorder them).
+    settings      TEXT COLLATE "C" NOT NULL DEFAULT '{}',
+    labels        TEXT COLLATE "C" NOT NULL DEFAULT '{}',
     PRIMARY KEY (portal_id, id),
     UNIQUE (portal_id, entity_id, field_name)
 );

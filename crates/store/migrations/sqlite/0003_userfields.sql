@@ -17,9 +17,9 @@ CREATE TABLE crm_user_field (
     show_in_list  INTEGER NOT NULL DEFAULT 1,
     edit_in_list  INTEGER NOT NULL DEFAULT 1,
     is_searchable INTEGER NOT NULL DEFAULT 0,
-    -- SETTINGS object
+    -- SETTINGS object and {"EDIT_FORM_LABEL": {"en": "..."}, ...}, as JSON text (never queried;
+    -- text, not JSONB on PostgreSQL, keeps the key order clients gave).
     settings      TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(settings)),
-    -- {"EDIT_FORM_LABEL": {"en": "..."}, ...}
     labels        TEXT    NOT NULL DEFAULT '{}' CHECK (json_valid(labels)),
     UNIQUE (portal_id, id),
     UNIQUE (portal_id, entity_id, field_name)
