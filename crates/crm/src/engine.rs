@@ -16,6 +16,7 @@ use crate::output;
 use crate::query::{CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, Row, Status};
 use crate::select::{self, Selection};
 use crate::storage::{Assignments, Storage};
+use crate::userfield;
 use crate::wire;
 use crate::Ctx;
 use bx_wire::error::text;
@@ -480,6 +481,13 @@ pub async fn add_record<S: Storage>(
     let mut draft = Draft::new(kind);
     apply_input(kind, &mut draft, input);
     check_dictionaries(s, portal, &mut draft, &mut dicts, dialect).await?;
+    let ufs = userfield::of_kind(s, portal, kind).await?;
+    let mut uf = Map::new();
+    for (name, value) in userfield::value::prepare(s, ctx, &ufs, &input.uf, None, true).await? {
+        if let Some(v) = value {
+            uf.insert(name, v);
+        }
+    }
     apply_defaults(kind, ctx, &mut draft);
     derive_stage(s, ctx, kind, &mut draft, &mut dicts, true).await?;
     let new_values: Vec<(&str, &str)> = input
@@ -502,7 +510,7 @@ pub async fn add_record<S: Storage>(
         return Err(dialect.access_denied(Action::Add));
     }
 
-    let uf = (!input.uf.is_empty()).then(|| input.uf.clone());
+    let uf = (!uf.is_empty()).then_some(uf);
     let id = s
         .insert_entity(kind, portal, draft.assignments(), uf)
         .await?;
@@ -546,6 +554,9 @@ pub async fn update_record<S: Storage>(
     let mut dicts = Dictionaries::default();
     apply_input(kind, &mut draft, input);
     check_dictionaries(s, portal, &mut draft, &mut dicts, dialect).await?;
+    let ufs = userfield::of_kind(s, portal, kind).await?;
+    let uf_changes =
+        userfield::value::prepare(s, ctx, &ufs, &input.uf, row.uf.as_ref(), false).await?;
     derive_stage(s, ctx, kind, &mut draft, &mut dicts, false).await?;
     draft.set("DATE_MODIFY", DbValue::Int(ctx.now));
     draft.set("MODIFY_BY_ID", DbValue::Int(ctx.actor.user_id));
@@ -613,11 +624,16 @@ pub async fn update_record<S: Storage>(
     }
     hooks::derive(kind, &mut draft);
 
-    let uf = if input.uf.is_empty() {
+    let uf = if uf_changes.is_empty() {
         None
     } else {
         let mut merged = row.uf.clone().unwrap_or_default();
-        merged.extend(input.uf.clone());
+        for (name, value) in uf_changes {
+            match value {
+                Some(v) => merged.insert(name, v),
+                None => merged.remove(&name),
+            };
+        }
         Some(merged)
     };
     // The row update comes first, so a record deleted meanwhile fails before anything else is written.
@@ -830,11 +846,13 @@ pub async fn get<S: Storage>(
 ) -> Result<Output, ApiError> {
     let id = record_id(params)?;
     let stored = read_record(s, ctx, kind, id, Dialect::Legacy).await?;
+    let ufs = userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
     Ok(Output::from(output::format_record(
         kind,
         &stored.sel,
         &stored.row,
         &stored.multifields,
+        &ufs,
         ctx.settings,
     )))
 }
@@ -864,9 +882,10 @@ pub async fn list<S: Storage>(
         return Err(ApiError::access_denied());
     }
     let empty = Value::Object(Map::new());
+    let ufs = userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
     let parsed = filter::parse_legacy_filter(
         kind.fields(),
-        true,
+        &ufs,
         filter.unwrap_or(&empty),
         ctx.settings.time_zone,
         ctx.now,
@@ -881,22 +900,36 @@ pub async fn list<S: Storage>(
     }
     let request = ListRequest {
         filter: parsed.cond,
-        order: select::parse_order(kind, order.unwrap_or(&empty)),
-        sel: select::parse_select(kind, wire::legacy(params, "select")),
+        order: select::parse_order(kind, &ufs, order.unwrap_or(&empty)),
+        sel: select::parse_select(kind, &ufs, wire::legacy(params, "select")),
         start: wire::start(params),
     };
     let page = list_records(s, ctx, kind, request.clone(), Dialect::Legacy).await?;
     let items: Vec<Value> = page
         .rows
         .iter()
-        .map(|row| output::format_record(kind, &request.sel, row, &page.multifields, ctx.settings))
+        .map(|row| {
+            output::format_record(
+                kind,
+                &request.sel,
+                row,
+                &page.multifields,
+                &ufs,
+                ctx.settings,
+            )
+        })
         .collect();
     Ok(Output::list(Value::Array(items), page.total, page.next))
 }
 
-/// `crm.<entity>.fields`.
-pub fn fields(kind: EntityKind) -> Value {
-    output::describe_fields(kind)
+/// `crm.<entity>.fields`: the field table and the portal's user fields of the entity type.
+pub async fn fields<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+) -> Result<Output, ApiError> {
+    let ufs = userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
+    Ok(Output::from(output::describe_fields(kind, &ufs)))
 }
 
 #[cfg(test)]

@@ -25,13 +25,17 @@ pub mod select;
 pub mod status;
 pub mod storage;
 pub mod user;
+pub mod userfield;
 mod wire;
 
 pub use actor::{Action, Actor, Level, Rights};
 pub use entity::EntityKind;
 pub use field::{ColumnType, FieldDef, FieldKind};
-pub use query::{CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, OrderKey, Row, Status};
+pub use query::{
+    CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, OrderKey, Row, Status, UfCol,
+};
 pub use storage::{Assignments, Storage};
+pub use userfield::{EnumItem, UserField, UserType};
 
 /// Per-portal settings the engine formats and defaults with.
 #[derive(Debug, Clone, PartialEq)]

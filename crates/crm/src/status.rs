@@ -394,13 +394,8 @@ pub async fn list<S: Storage>(
     };
     let empty = Value::Object(Map::new());
     let filter = filter.unwrap_or(&empty);
-    let parsed = filter::parse_legacy_filter(
-        STATUS_FIELDS,
-        false,
-        filter,
-        ctx.settings.time_zone,
-        ctx.now,
-    );
+    let parsed =
+        filter::parse_legacy_filter(STATUS_FIELDS, &[], filter, ctx.settings.time_zone, ctx.now);
     if !parsed.dropped.is_empty() || !parsed.notes.is_empty() {
         tracing::warn!(method = "crm.status.list", dropped = ?parsed.dropped, notes = ?parsed.notes, "legacy filter: keys dropped or reinterpreted");
     }

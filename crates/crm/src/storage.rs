@@ -5,6 +5,7 @@ use crate::card::CardKey;
 use crate::currency::Currency;
 use crate::entity::EntityKind;
 use crate::query::{DbValue, ListQuery, Multifield, Row, Status};
+use crate::userfield::UserField;
 use bx_wire::ApiError;
 use serde_json::{Map, Value};
 use std::future::Future;
@@ -182,4 +183,51 @@ pub trait Storage: Send {
         portal_id: i64,
         key: &CardKey,
     ) -> impl Future<Output = Result<u64, ApiError>> + Send;
+
+    /// User-field definitions of a portal, all or of one `ENTITY_ID` (`CRM_LEAD`, ...), ordered by
+    /// `SORT` then id, each with its enumeration options ordered by `SORT` then id.
+    fn user_fields(
+        &mut self,
+        portal_id: i64,
+        entity_id: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<UserField>, ApiError>> + Send;
+
+    /// Stores a new definition with its options (their ids are assigned here); returns its id.
+    fn insert_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Replaces a stored definition's attributes (`FIELD_NAME`, `USER_TYPE_ID`, `ENTITY_ID` and
+    /// `MULTIPLE` stay as stored) and options: an option with an id changes that option, one with
+    /// id 0 is added, stored options not listed are deleted. False when no such definition exists.
+    fn update_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Deletes a definition and its options. False when no such definition exists.
+    fn delete_user_field(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Removes a user field's value from every record of the entity type.
+    fn remove_user_field_values(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        field_name: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// Records a file given for a `file` user field (its metadata only); returns its id.
+    fn insert_file(
+        &mut self,
+        portal_id: i64,
+        name: &str,
+        size: i64,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
 }

@@ -213,7 +213,7 @@ fn build_filter(source: &Value, settings: &PortalSettings, now: i64) -> Cond {
     }
     let parsed = filter::parse_legacy_filter(
         USER_FIELDS,
-        false,
+        &[],
         &Value::Object(rewritten),
         settings.time_zone,
         now,

@@ -82,9 +82,21 @@ async fn trace_bindings(url: &str, b: Backend) -> i64 {
     }
 }
 
+/// Defines a lead user field (only defined user fields are stored).
+async fn define_uf(app: &TestApp, name: &str, user_type: &str) {
+    let r = app
+        .call(
+            "crm.lead.userfield.add",
+            json!({"fields": {"FIELD_NAME": name, "USER_TYPE_ID": user_type}}),
+        )
+        .await;
+    assert!(r.result().as_i64().is_some(), "{}", r.body);
+}
+
 async fn add_returns_the_typed_item(b: Backend) {
     let mut url = String::new();
     let app = spawn_with(b, |c| url = c.database_url.clone()).await;
+    define_uf(&app, "NOTE", "string").await;
     let trace = json!({"url": "https://example.com/?utm_source=trace", "ref": "https://google.com/", "device": {"isMobile": false},
                        "tags": {"ts": 1, "list": {"utm_source": "trace", "utm_medium": "cpc"}}, "client": {"gaId": "1"}, "pages": {"list": []}, "gid": null});
     let item = add_item(
@@ -189,6 +201,8 @@ async fn add_returns_the_typed_item(b: Backend) {
 
 async fn get_and_original_uf_names(b: Backend) {
     let app = spawn_app(b).await;
+    define_uf(&app, "COLOR", "string").await;
+    define_uf(&app, "SIZE", "integer").await;
     let added = add_item(
         &app,
         json!({"title": "g", "UF_CRM_COLOR": "red", "ufCrm_SIZE": 42, "fm": [{"typeId": "WEB", "value": "x.org"}]}),
@@ -753,6 +767,7 @@ async fn filter_and_order_errors(b: Backend) {
 
 async fn select_and_fm(b: Backend) {
     let app = spawn_app(b).await;
+    define_uf(&app, "X", "string").await;
     let id = add_id(
         &app,
         json!({"title": "s", "name": "N", "fm": [{"typeId": "EMAIL", "value": "s@example.com"}], "ufCrm_X": "x"}),

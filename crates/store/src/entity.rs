@@ -10,6 +10,7 @@ use crm::currency::Currency;
 use crm::duplicate;
 use crm::{
     Assignments, ColumnType, DbValue, EntityKind, ListQuery, Multifield, Row, Status, Storage,
+    UserField,
 };
 use sea_query::{Alias, Expr, Order, Query, SimpleExpr, Value};
 use serde_json::{Map, Value as Json};
@@ -566,6 +567,52 @@ impl Storage for Tx {
             ],
         )
         .await
+    }
+
+    async fn user_fields(
+        &mut self,
+        portal_id: i64,
+        entity_id: Option<&str>,
+    ) -> Result<Vec<UserField>, ApiError> {
+        self.uf_list(portal_id, entity_id).await
+    }
+
+    async fn insert_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> Result<i64, ApiError> {
+        self.uf_insert(portal_id, field).await
+    }
+
+    async fn update_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> Result<bool, ApiError> {
+        self.uf_update(portal_id, field).await
+    }
+
+    async fn delete_user_field(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.uf_delete(portal_id, id).await
+    }
+
+    async fn remove_user_field_values(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        field_name: &str,
+    ) -> Result<(), ApiError> {
+        self.uf_remove_values(kind, portal_id, field_name).await
+    }
+
+    async fn insert_file(
+        &mut self,
+        portal_id: i64,
+        name: &str,
+        size: i64,
+    ) -> Result<i64, ApiError> {
+        self.file_insert(portal_id, name, size).await
     }
 }
 

@@ -18,6 +18,7 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 mod tx;
+mod userfield;
 mod writer;
 
 pub use admin::{NewUser, Portal, Role, Token, User, Webhook};

@@ -187,7 +187,7 @@ fn condition(kind: EntityKind, key: &str, value: &Value, cx: &Cx) -> Result<Cond
             Some(column) => (Col::Column(column), class_of(def)),
             None => return Err(not_allowed(&upper)),
         },
-        Name::Uf(uf) => (Col::Uf(uf.clone()), Class::Uf),
+        Name::Uf(uf) => (Col::uf(uf.clone(), ColumnType::Text), Class::Uf),
         Name::Fm | Name::Disabled(_) | Name::Unknown(_) => return Err(not_allowed(&upper)),
     };
     build(col, class, op, value, cx).ok_or_else(|| invalid_value(&upper))
@@ -654,13 +654,13 @@ mod tests {
             cond(json!({"ufCrm_FLAG": 1, "UF_CRM_COLOR": "red"})),
             Cond::And(vec![
                 Cond::Cmp {
-                    col: Col::Uf("UF_CRM_FLAG".into()),
+                    col: Col::uf("UF_CRM_FLAG", ColumnType::Text),
                     op: CmpOp::Eq,
                     value: int(1),
                     ci: true
                 },
                 Cond::Cmp {
-                    col: Col::Uf("UF_CRM_COLOR".into()),
+                    col: Col::uf("UF_CRM_COLOR", ColumnType::Text),
                     op: CmpOp::Eq,
                     value: text("red"),
                     ci: true

@@ -3,7 +3,7 @@
 
 use super::names::{self, Name};
 use crate::entity::EntityKind;
-use crate::field::{FieldDef, FieldKind, MULTIFIELD_TYPES};
+use crate::field::{ColumnType, FieldDef, FieldKind, MULTIFIELD_TYPES};
 use crate::query::{Col, Order, OrderKey};
 use crate::select::{Selection, UfSelect};
 use crate::wire;
@@ -158,7 +158,7 @@ pub fn parse_order(kind: EntityKind, order: Option<&Value>) -> Result<Vec<Order>
                 Some(column) => Col::Column(column),
                 None => return Err(not_allowed_in_order(&upper)),
             },
-            Name::Uf(uf) => Col::Uf(uf.clone()),
+            Name::Uf(uf) => Col::uf(uf.clone(), ColumnType::Text),
             _ => return Err(not_allowed_in_order(&upper)),
         };
         let given = wire::strval(direction).unwrap_or_else(|| "Array".into());
@@ -274,7 +274,7 @@ mod tests {
                     desc: true
                 },
                 Order {
-                    key: OrderKey::Col(Col::Uf("UF_CRM_X".into())),
+                    key: OrderKey::Col(Col::uf("UF_CRM_X", ColumnType::Text)),
                     desc: true
                 },
             ]

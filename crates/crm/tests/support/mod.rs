@@ -8,8 +8,8 @@ use bx_wire::ApiError;
 use crm::card::CardKey;
 use crm::currency::Currency;
 use crm::eval::{self, RowAccess};
-use crm::query::{Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status};
-use crm::{Assignments, EntityKind, Storage};
+use crm::query::{Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status, UfCol};
+use crm::{Assignments, ColumnType, EntityKind, Storage, UserField};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
@@ -34,8 +34,13 @@ pub struct MemStore {
     pub statuses: Vec<Status>,
     pub currencies: Vec<String>,
     pub cards: HashMap<(i64, CardKey), Value>,
+    /// User-field definitions with their portal.
+    pub user_fields: Vec<(i64, UserField)>,
+    /// Files given for file user fields: (portal, id, name, size).
+    pub files: Vec<(i64, i64, String, i64)>,
     next_id: i64,
     next_mf: i64,
+    next_uf: i64,
     /// Names of the trait methods called, in order.
     pub calls: Vec<&'static str>,
 }
@@ -137,19 +142,33 @@ impl MemStore {
     }
 }
 
+/// A stored JSON value as the SQL stores compare it: numbers (and booleans as 1/0) for numeric
+/// user fields, anything else NULL there; text for text ones.
+fn uf_scalar(v: &Value, ty: ColumnType) -> DbValue {
+    match (ty, v) {
+        (_, Value::Null) => DbValue::Null,
+        (ColumnType::Text, Value::String(s)) => DbValue::Text(s.clone()),
+        (ColumnType::Text, other) => DbValue::Text(other.to_string()),
+        (_, Value::Bool(b)) => DbValue::Int(i64::from(*b)),
+        (_, Value::Number(n)) => n
+            .as_i64()
+            .map_or(DbValue::Real(n.as_f64().unwrap_or(0.0)), DbValue::Int),
+        _ => DbValue::Null,
+    }
+}
+
+fn uf_value(rec: &Record, uf: &UfCol) -> DbValue {
+    match rec.uf.get(&uf.name) {
+        None => DbValue::Null,
+        Some(v) => uf_scalar(v, uf.ty),
+    }
+}
+
 fn value(id: i64, rec: &Record, col: &Col) -> DbValue {
     match col {
         Col::Column("id") => DbValue::Int(id),
         Col::Column(c) => rec.cols.get(c).cloned().unwrap_or(DbValue::Null),
-        Col::Uf(name) => match rec.uf.get(name) {
-            None | Some(Value::Null) => DbValue::Null,
-            Some(Value::Bool(b)) => DbValue::Int(i64::from(*b)),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map_or(DbValue::Real(n.as_f64().unwrap_or(0.0)), DbValue::Int),
-            Some(Value::String(s)) => DbValue::Text(s.clone()),
-            Some(other) => DbValue::Text(other.to_string()),
-        },
+        Col::Uf(uf) => uf_value(rec, uf),
     }
 }
 
@@ -168,6 +187,24 @@ impl RowAccess for View<'_> {
     fn multifield_values(&self, type_id: &str) -> Vec<String> {
         self.store
             .values_of(self.q.kind, self.q.portal_id, self.id, type_id)
+    }
+
+    fn values(&self, col: &Col) -> Vec<DbValue> {
+        match col {
+            Col::Uf(uf) if uf.multiple => match self.rec.uf.get(&uf.name) {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|v| uf_scalar(v, uf.ty))
+                    .filter(|v| !v.is_null())
+                    .collect(),
+                // Like the SQL stores: a value that is not an array has no elements.
+                _ => vec![],
+            },
+            _ => match self.value(col) {
+                DbValue::Null => vec![],
+                v => vec![v],
+            },
+        }
     }
 }
 
@@ -488,5 +525,107 @@ impl Storage for MemStore {
                 && k.user_id.is_some())
         });
         Ok((before - self.cards.len()) as u64)
+    }
+
+    async fn user_fields(
+        &mut self,
+        portal_id: i64,
+        entity_id: Option<&str>,
+    ) -> Result<Vec<UserField>, ApiError> {
+        self.calls.push("user_fields");
+        let mut out: Vec<UserField> = self
+            .user_fields
+            .iter()
+            .filter(|(p, uf)| *p == portal_id && entity_id.is_none_or(|e| uf.entity_id == e))
+            .map(|(_, uf)| uf.clone())
+            .collect();
+        out.sort_by_key(|uf| (uf.sort, uf.id));
+        for uf in &mut out {
+            uf.items.sort_by_key(|i| (i.sort, i.id));
+        }
+        Ok(out)
+    }
+
+    async fn insert_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_user_field");
+        self.next_uf += 1;
+        let id = self.next_uf;
+        let mut uf = field.clone();
+        uf.id = id;
+        for item in &mut uf.items {
+            self.next_uf += 1;
+            item.id = self.next_uf;
+        }
+        self.user_fields.push((portal_id, uf));
+        Ok(id)
+    }
+
+    async fn update_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("update_user_field");
+        let mut next = self.next_uf;
+        let Some((_, stored)) = self
+            .user_fields
+            .iter_mut()
+            .find(|(p, uf)| *p == portal_id && uf.id == field.id)
+        else {
+            return Ok(false);
+        };
+        let mut uf = field.clone();
+        uf.field_name = stored.field_name.clone();
+        uf.user_type = stored.user_type;
+        uf.entity_id = stored.entity_id.clone();
+        uf.multiple = stored.multiple;
+        for item in &mut uf.items {
+            if item.id == 0 {
+                next += 1;
+                item.id = next;
+            }
+        }
+        *stored = uf;
+        self.next_uf = next;
+        Ok(true)
+    }
+
+    async fn delete_user_field(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_user_field");
+        let before = self.user_fields.len();
+        self.user_fields
+            .retain(|(p, uf)| !(*p == portal_id && uf.id == id));
+        Ok(self.user_fields.len() != before)
+    }
+
+    async fn remove_user_field_values(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        field_name: &str,
+    ) -> Result<(), ApiError> {
+        self.calls.push("remove_user_field_values");
+        if let Some(table) = self.records.get_mut(&(kind, portal_id)) {
+            for rec in table.values_mut() {
+                rec.uf.remove(field_name);
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_file(
+        &mut self,
+        portal_id: i64,
+        name: &str,
+        size: i64,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_file");
+        let id = self.files.len() as i64 + 1;
+        self.files.push((portal_id, id, name.to_string(), size));
+        Ok(id)
     }
 }

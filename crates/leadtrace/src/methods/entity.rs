@@ -13,6 +13,8 @@ enum Op {
     Get,
     List,
     Delete,
+    /// `crm.<entity>.fields`: the field table and the portal's user fields.
+    Fields,
 }
 
 impl Op {
@@ -34,8 +36,8 @@ pub fn register(r: &mut Registry, kind: EntityKind) {
             Box::pin(run(call, kind, op))
         });
     }
-    r.add(&format!("{prefix}fields"), Scope::Crm, move |_call| {
-        Box::pin(async move { Ok(engine::fields(kind).into()) })
+    r.add(&format!("{prefix}fields"), Scope::Crm, move |call| {
+        Box::pin(run(call, kind, Op::Fields))
     });
 }
 
@@ -57,6 +59,7 @@ async fn run(call: Call, kind: EntityKind, op: Op) -> Result<Output, ApiError> {
                 Op::Get => engine::get(tx, &ctx, kind, &params).await,
                 Op::List => engine::list(tx, &ctx, kind, &params).await,
                 Op::Delete => engine::delete(tx, &ctx, kind, &params).await,
+                Op::Fields => engine::fields(tx, &ctx, kind).await,
             }
         })
     })

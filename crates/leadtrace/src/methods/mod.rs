@@ -14,6 +14,7 @@ pub mod settings;
 pub mod status;
 pub mod system;
 pub mod user;
+pub mod userfield;
 
 use crate::registry::{Call, Registry};
 use bx_wire::{ApiError, Output, Params};
@@ -41,6 +42,7 @@ pub fn registry() -> Registry {
             card::register(&mut r, kind);
         }
     }
+    userfield::register(&mut r);
     r
 }
 
