@@ -6,6 +6,7 @@
 
 use crate::actor::{Action, Level};
 use crate::entity::EntityKind;
+use crate::event::{self, EntityAction};
 use crate::field::{FieldDef, FieldKind};
 use crate::filter;
 use crate::hooks::{self, DefaultValue, Values};
@@ -373,6 +374,18 @@ async fn read_one<S: Storage>(
     Ok(s.list_entities(&query).await?.into_iter().next())
 }
 
+/// Records the event of a successful write in the same transaction (the outbox).
+async fn emit<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    action: EntityAction,
+    id: i64,
+) -> Result<(), ApiError> {
+    let e = event::entity(kind, action, ctx.actor.portal_id, id, ctx.actor.user_id);
+    s.enqueue_event(&e).await
+}
+
 /// `crm.<entity>.add`: the new id as a JSON integer.
 pub async fn add<S: Storage>(
     s: &mut S,
@@ -438,6 +451,7 @@ pub async fn add<S: Storage>(
                 .await?;
         }
     }
+    emit(s, ctx, kind, EntityAction::Add, id).await?;
     Ok(Output::from(Value::from(id)))
 }
 
@@ -576,6 +590,8 @@ pub async fn update<S: Storage>(
             }
         }
     }
+    // Bitrix24 fires `…Update` on every successful update call, changed or not (F5).
+    emit(s, ctx, kind, EntityAction::Update, id).await?;
     Ok(Output::from(Value::Bool(true)))
 }
 
@@ -639,6 +655,7 @@ pub async fn delete<S: Storage>(
     if !s.delete_entity(kind, ctx.actor.portal_id, id).await? {
         return Err(ApiError::not_found());
     }
+    emit(s, ctx, kind, EntityAction::Delete, id).await?;
     Ok(Output::from(Value::Bool(true)))
 }
 

@@ -7,6 +7,7 @@ pub mod dates;
 pub mod engine;
 pub mod entity;
 pub mod eval;
+pub mod event;
 pub mod field;
 pub mod filter;
 pub mod hooks;

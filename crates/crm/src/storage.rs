@@ -2,6 +2,7 @@
 //! The `store` crate implements it for SQLite and PostgreSQL; tests may implement it in memory.
 
 use crate::entity::EntityKind;
+use crate::event::Event;
 use crate::query::{DbValue, ListQuery, Multifield, Row, Status};
 use bx_wire::ApiError;
 use serde_json::{Map, Value};
@@ -103,4 +104,10 @@ pub trait Storage: Send {
         &mut self,
         portal_id: i64,
     ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+
+    /// Records an event in this transaction (the outbox): an entry for every handler bound to it
+    /// and a row in every offline queue subscribed to it. Nothing is sent before the commit, and
+    /// a rolled-back change sends nothing (spec/events.md §3).
+    fn enqueue_event(&mut self, event: &Event)
+        -> impl Future<Output = Result<(), ApiError>> + Send;
 }

@@ -5,6 +5,7 @@ use crate::compile::{bind, coerce_assign, column_type, Compiler};
 use crate::tx::{val, Tx};
 use crate::Backend;
 use bx_wire::ApiError;
+use crm::event::Event;
 use crm::{
     Assignments, ColumnType, DbValue, EntityKind, ListQuery, Multifield, Row, Status, Storage,
 };
@@ -390,5 +391,9 @@ impl Storage for Tx {
             )
             .await?;
         Ok(rows.iter().map(|r| val::text(&r[0])).collect())
+    }
+
+    async fn enqueue_event(&mut self, event: &Event) -> Result<(), ApiError> {
+        self.enqueue(event).await
     }
 }

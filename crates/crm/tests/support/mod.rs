@@ -6,6 +6,7 @@
 
 use bx_wire::ApiError;
 use crm::eval::{self, RowAccess};
+use crm::event::Event;
 use crm::query::{Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status};
 use crm::{Assignments, EntityKind, Storage};
 use serde_json::{Map, Value};
@@ -31,6 +32,8 @@ pub struct MemStore {
     pub multifields: Vec<StoredMultifield>,
     pub statuses: Vec<Status>,
     pub currencies: Vec<String>,
+    /// Events enqueued, in order.
+    pub events: Vec<Event>,
     next_id: i64,
     next_mf: i64,
     /// Names of the trait methods called, in order.
@@ -361,5 +364,11 @@ impl Storage for MemStore {
     async fn currencies(&mut self, _portal_id: i64) -> Result<Vec<String>, ApiError> {
         self.calls.push("currencies");
         Ok(self.currencies.clone())
+    }
+
+    async fn enqueue_event(&mut self, event: &Event) -> Result<(), ApiError> {
+        self.calls.push("enqueue_event");
+        self.events.push(event.clone());
+        Ok(())
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod entity;
+pub mod event;
 pub mod status;
 pub mod system;
 
@@ -17,6 +18,7 @@ pub fn registry() -> Registry {
     system::register(&mut r);
     status::register(&mut r);
     entity::register(&mut r, crm::EntityKind::Lead);
+    event::register(&mut r);
     r
 }
 
