@@ -14,6 +14,8 @@ mod admin;
 mod compile;
 mod entity;
 pub mod events;
+#[cfg(test)]
+mod events_tests;
 pub mod testing;
 #[cfg(test)]
 mod tests;
