@@ -5,7 +5,7 @@
 //! sends it again; every request carries the row's de-duplication id in `X-Leadtrace-Event-Id`
 //! (the same on each attempt, like `ts` and `event_handler_id`). Nothing is lost across restarts:
 //! the rows are in the database, a stopping worker hands its claims back, and a crashed one's
-//! claims expire after a lease.
+//! claims expire after a lease (on SQLite, where only one server delivers, they are freed at start).
 
 use crate::config::EventsConfig;
 use bx_wire::{ApiError, Params};
@@ -175,6 +175,14 @@ async fn run(
 ) {
     let lease = i64::try_from((config.timeout * 2 + Duration::from_secs(30)).as_millis())
         .unwrap_or(i64::MAX / 4);
+    if store.backend() == store::Backend::Sqlite {
+        if let Err(e) = store
+            .write(|tx| Box::pin(async move { tx.release_all_deliveries().await }))
+            .await
+        {
+            tracing::warn!(error = %e, "cannot free the claims of an earlier run; they wait for their lease");
+        }
+    }
     let mut in_flight: JoinSet<(i64, i64)> = JoinSet::new();
     let mut held: HashSet<(i64, i64)> = HashSet::new();
     let mut last_prune: Option<tokio::time::Instant> = None;

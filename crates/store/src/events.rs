@@ -862,6 +862,16 @@ impl Tx {
         Ok(())
     }
 
+    /// Frees every claim (a server starting on SQLite, where no other server can be delivering
+    /// from the same file: claims left by a crash need not wait for their lease).
+    pub async fn release_all_deliveries(&mut self) -> Result<u64, ApiError> {
+        self.exec_sql(
+            "UPDATE event_outbox SET locked_until = NULL WHERE state = ? AND locked_until IS NOT NULL",
+            vec![PENDING.into()],
+        )
+        .await
+    }
+
     /// Deletes deliveries finished before `before` (Unix ms) and the tokens minted for them.
     pub async fn prune_deliveries(&mut self, before: i64) -> Result<u64, ApiError> {
         self.exec_sql(

@@ -40,7 +40,8 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     claims_take_heads_and_retries_keep_their_identity,
-    concurrent_claims_are_disjoint
+    concurrent_claims_are_disjoint,
+    a_crashed_workers_claims_come_back,
 );
 
 async fn write<T, F>(store: &Store, f: F) -> T
@@ -248,4 +249,31 @@ async fn concurrent_claims_are_disjoint(store: Store) {
         "a row was claimed twice: {seen:?}"
     );
     assert_eq!(seen.len(), handlers.len());
+}
+
+/// A worker that dies mid-delivery records nothing: its rows are claimable again once the lease
+/// ends (or at once after `release_all_deliveries`), as first attempts with the same id.
+async fn a_crashed_workers_claims_come_back(store: Store) {
+    let (portal, user, _) = setup(&store, 1).await;
+    lead_added(&store, portal, user, 7).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let lease_end = now + 1_000;
+    let first = write(&store, move |tx| {
+        async move { tx.claim_deliveries(now, lease_end, 10).await }.boxed()
+    })
+    .await;
+    assert_eq!(first.len(), 1);
+    assert!(claim(&store, lease_end - 1, 10).await.is_empty());
+    let again = claim(&store, lease_end, 10).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (again[0].id, &again[0].uid, again[0].attempt, again[0].ts),
+        (first[0].id, &first[0].uid, 1, first[0].ts)
+    );
+    let freed = write(&store, |tx| {
+        async move { tx.release_all_deliveries().await }.boxed()
+    })
+    .await;
+    assert_eq!(freed, 1);
+    assert_eq!(claim(&store, lease_end, 10).await.len(), 1);
 }
