@@ -8,6 +8,7 @@
 
 use crate::actor::{Action, Level};
 use crate::entity::EntityKind;
+use crate::event::{self, EntityAction};
 use crate::field::{FieldDef, FieldKind};
 use crate::filter;
 use crate::hooks::{self, DefaultValue, Values};
@@ -412,6 +413,18 @@ async fn read_one<S: Storage>(
     Ok(s.list_entities(&query).await?.into_iter().next())
 }
 
+/// Records the event of a successful write in the same transaction (the outbox).
+async fn emit<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    action: EntityAction,
+    id: i64,
+) -> Result<(), ApiError> {
+    let e = event::entity(kind, action, ctx.actor.portal_id, id, ctx.actor.user_id);
+    s.enqueue_event(&e).await
+}
+
 /// A stored record with everything readable: columns, user fields and multifield values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
@@ -525,6 +538,7 @@ pub async fn add_record<S: Storage>(
                 .await?;
         }
     }
+    emit(s, ctx, kind, EntityAction::Add, id).await?;
     Ok(id)
 }
 
@@ -668,6 +682,8 @@ pub async fn update_record<S: Storage>(
             }
         }
     }
+    // Bitrix24 fires `…Update` on every successful update call, changed or not (F5).
+    emit(s, ctx, kind, EntityAction::Update, id).await?;
     Ok(())
 }
 
@@ -699,6 +715,7 @@ pub async fn delete_record<S: Storage>(
     if !s.delete_entity(kind, ctx.actor.portal_id, id).await? {
         return Err(dialect.not_found());
     }
+    emit(s, ctx, kind, EntityAction::Delete, id).await?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod entity;
 pub mod enums;
 pub mod eval;
+pub mod event;
 pub mod field;
 pub mod filter;
 pub mod hooks;

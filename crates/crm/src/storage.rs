@@ -4,6 +4,7 @@
 use crate::card::CardKey;
 use crate::currency::Currency;
 use crate::entity::EntityKind;
+use crate::event::Event;
 use crate::query::{DbValue, ListQuery, Multifield, Row, Status};
 use crate::userfield::UserField;
 use bx_wire::ApiError;
@@ -230,4 +231,10 @@ pub trait Storage: Send {
         name: &str,
         size: i64,
     ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Records an event in this transaction (the outbox): an entry for every handler bound to it
+    /// and a row in every offline queue subscribed to it. Nothing is sent before the commit, and
+    /// a rolled-back change sends nothing (spec/events.md §3).
+    fn enqueue_event(&mut self, event: &Event)
+        -> impl Future<Output = Result<(), ApiError>> + Send;
 }

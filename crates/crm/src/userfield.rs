@@ -9,6 +9,7 @@ pub mod value;
 use crate::actor::{Action, Level};
 use crate::entity::EntityKind;
 use crate::eval::{self, RowAccess};
+use crate::event::UserFieldAction;
 use crate::field::{ColumnType, FieldDef, FieldKind as K};
 use crate::filter;
 use crate::query::{Col, DbValue};
@@ -581,6 +582,7 @@ pub async fn add<S: Storage>(
         )));
     }
     let id = s.insert_user_field(ctx.actor.portal_id, &uf).await?;
+    emit(s, ctx, kind, UserFieldAction::Add, id, &uf.field_name).await?;
     Ok(Output::from(Value::from(id)))
 }
 
@@ -606,6 +608,18 @@ pub async fn update<S: Storage>(
             format!("The entity with ID '{id}' is not found"),
             400,
         ));
+    }
+    emit(s, ctx, kind, UserFieldAction::Update, id, &uf.field_name).await?;
+    if wire::php_get(fields, "LIST").is_some() {
+        emit(
+            s,
+            ctx,
+            kind,
+            UserFieldAction::SetEnumValues,
+            id,
+            &uf.field_name,
+        )
+        .await?;
     }
     Ok(Output::from(Value::Bool(true)))
 }
@@ -642,7 +656,28 @@ pub async fn delete<S: Storage>(
     }
     s.remove_user_field_values(kind, ctx.actor.portal_id, &uf.field_name)
         .await?;
+    emit(s, ctx, kind, UserFieldAction::Delete, id, &uf.field_name).await?;
     Ok(Output::from(Value::Bool(true)))
+}
+
+/// Records a user-field event (`onCrm<Type>UserField<Action>`) in this call's transaction.
+async fn emit<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    action: UserFieldAction,
+    id: i64,
+    field_name: &str,
+) -> Result<(), ApiError> {
+    let e = crate::event::userfield(
+        kind,
+        action,
+        ctx.actor.portal_id,
+        id,
+        field_name,
+        ctx.actor.user_id,
+    );
+    s.enqueue_event(&e).await
 }
 
 /// The filterable attributes of `crm.<entity>.userfield.list` (leads.md §1 row 17), as a field

@@ -821,6 +821,88 @@ async fn delete_removes_the_record_and_its_values() {
 }
 
 #[tokio::test]
+async fn writes_enqueue_their_events_and_failures_none() {
+    let mut w = World::new();
+    let id = w.add(json!({"TITLE": "a"})).await;
+    w.ok("update", json!({"id": id, "fields": {"TITLE": "b"}}))
+        .await;
+    // An update that changes nothing still fires (F5).
+    w.ok("update", json!({"id": id, "fields": {}})).await;
+    w.ok("get", json!({"id": id})).await;
+    w.ok("list", json!({})).await;
+    w.ok("delete", json!({"id": id})).await;
+    let names: Vec<&str> = w.store.events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ONCRMLEADADD",
+            "ONCRMLEADUPDATE",
+            "ONCRMLEADUPDATE",
+            "ONCRMLEADDELETE"
+        ]
+    );
+    for e in &w.store.events {
+        assert_eq!(e.data, json!({"FIELDS": {"ID": id.to_string()}}));
+        assert_eq!((e.portal_id, e.user_id), (PORTAL, 1));
+        assert_eq!(e.object, format!("CRM_LEAD_{id}"));
+    }
+
+    // Refused or failed writes record nothing.
+    let before = w.store.events.len();
+    w.err(
+        &admin(1),
+        "update",
+        json!({"id": id, "fields": {"TITLE": "c"}}),
+    )
+    .await;
+    w.err(&admin(1), "delete", json!({"id": id})).await;
+    w.err(&admin(1), "add", json!({"fields": {"STATUS_ID": "NOPE"}}))
+        .await;
+    w.err(
+        &with_rights(3, "lead=read:all"),
+        "add",
+        json!({"fields": {}}),
+    )
+    .await;
+    assert_eq!(w.store.events.len(), before);
+}
+
+#[tokio::test]
+async fn userfield_methods_record_their_events() {
+    let mut w = World::new();
+    let out = w
+        .ok(
+            "userfield.add",
+            json!({"fields": {"FIELD_NAME": "KIND", "USER_TYPE_ID": "enumeration", "LIST": [{"VALUE": "a"}]}}),
+        )
+        .await;
+    let id = out.result.as_i64().unwrap();
+    w.ok("userfield.update", json!({"id": id, "fields": {"SORT": 5}}))
+        .await;
+    w.ok(
+        "userfield.update",
+        json!({"id": id, "fields": {"LIST": [{"VALUE": "b"}]}}),
+    )
+    .await;
+    w.ok("userfield.delete", json!({"id": id})).await;
+    let names: Vec<&str> = w.store.events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ONCRMLEADUSERFIELDADD",
+            "ONCRMLEADUSERFIELDUPDATE",
+            "ONCRMLEADUSERFIELDUPDATE",
+            "ONCRMLEADUSERFIELDSETENUMVALUES",
+            "ONCRMLEADUSERFIELDDELETE"
+        ]
+    );
+    assert_eq!(
+        w.store.events[0].data,
+        json!({"FIELDS": {"ID": id.to_string(), "ENTITY_ID": "CRM_LEAD", "FIELD_NAME": "UF_CRM_KIND"}})
+    );
+}
+
+#[tokio::test]
 async fn status_dictionary_methods() {
     let mut w = World::new();
     let out = w

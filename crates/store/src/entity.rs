@@ -8,6 +8,7 @@ use bx_wire::ApiError;
 use crm::card::CardKey;
 use crm::currency::Currency;
 use crm::duplicate;
+use crm::event::Event;
 use crm::{
     Assignments, ColumnType, DbValue, EntityKind, ListQuery, Multifield, Row, Status, Storage,
     UserField,
@@ -613,6 +614,10 @@ impl Storage for Tx {
         size: i64,
     ) -> Result<i64, ApiError> {
         self.file_insert(portal_id, name, size).await
+    }
+
+    async fn enqueue_event(&mut self, event: &Event) -> Result<(), ApiError> {
+        self.enqueue(event).await
     }
 }
 

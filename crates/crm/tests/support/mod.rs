@@ -8,6 +8,7 @@ use bx_wire::ApiError;
 use crm::card::CardKey;
 use crm::currency::Currency;
 use crm::eval::{self, RowAccess};
+use crm::event::Event;
 use crm::query::{Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status, UfCol};
 use crm::{Assignments, ColumnType, EntityKind, Storage, UserField};
 use serde_json::{Map, Value};
@@ -38,6 +39,8 @@ pub struct MemStore {
     pub user_fields: Vec<(i64, UserField)>,
     /// Files given for file user fields: (portal, id, name, size).
     pub files: Vec<(i64, i64, String, i64)>,
+    /// Events enqueued, in order.
+    pub events: Vec<Event>,
     next_id: i64,
     next_mf: i64,
     next_uf: i64,
@@ -627,5 +630,10 @@ impl Storage for MemStore {
         let id = self.files.len() as i64 + 1;
         self.files.push((portal_id, id, name.to_string(), size));
         Ok(id)
+    }
+    async fn enqueue_event(&mut self, event: &Event) -> Result<(), ApiError> {
+        self.calls.push("enqueue_event");
+        self.events.push(event.clone());
+        Ok(())
     }
 }

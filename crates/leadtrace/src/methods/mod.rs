@@ -8,6 +8,7 @@ pub mod currency;
 pub mod duplicate;
 pub mod entity;
 pub mod enums;
+pub mod event;
 pub mod item;
 pub mod multifield;
 pub mod settings;
@@ -43,6 +44,7 @@ pub fn registry() -> Registry {
         }
     }
     userfield::register(&mut r);
+    event::register(&mut r);
     r
 }
 
