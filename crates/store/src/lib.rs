@@ -13,6 +13,7 @@
 mod admin;
 mod compile;
 mod entity;
+mod oauth;
 pub mod testing;
 #[cfg(test)]
 mod tests;
@@ -20,6 +21,7 @@ mod tx;
 mod writer;
 
 pub use admin::{NewUser, Portal, Role, Token, User, Webhook};
+pub use oauth::{App, Grant, NewApp};
 pub use tx::Tx;
 
 use bx_wire::ApiError;
