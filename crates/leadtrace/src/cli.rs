@@ -79,8 +79,8 @@ pub struct ServeArgs {
     pub require_https: bool,
     /// Request-rate limit (leaky bucket, 503 QUERY_LIMIT_EXCEEDED): `off`, `standard` (50, draining
     /// 2 per second), `enterprise` (250 and 5) or `BURST/RATE`.
-    #[arg(long, env = "LEADTRACE_RATE_LIMIT", default_value = "off", value_parser = RateLimit::parse)]
-    pub rate_limit: Option<RateLimit>,
+    #[arg(long, env = "LEADTRACE_RATE_LIMIT", default_value = "off", value_parser = RateSetting::parse)]
+    pub rate_limit: RateSetting,
     /// What one bucket counts: `portal`, `portal+ip` or `portal+credential`.
     #[arg(long, env = "LEADTRACE_RATE_LIMIT_KEY", default_value = "portal+ip", value_parser = RateKey::parse)]
     pub rate_limit_key: RateKey,
@@ -92,7 +92,7 @@ pub struct ServeArgs {
     #[arg(long, env = "LEADTRACE_OPERATING_BLOCK", value_parser = on_off)]
     pub operating_block: Option<bool>,
     /// Count operating time at all (`off`: `time.operating` is always 0).
-    #[arg(long, env = "LEADTRACE_OPERATING_ACCOUNTING", default_value = "on", value_parser = on_off)]
+    #[arg(long, env = "LEADTRACE_OPERATING_ACCOUNTING", default_value = "on", value_parser = on_off, action = clap::ArgAction::Set)]
     pub operating_accounting: bool,
     /// Calls shorter than this many seconds are not billed (the cloud was measured at about 0.1).
     #[arg(long, env = "LEADTRACE_OPERATING_MIN_BILLABLE", default_value_t = 0.0)]
@@ -112,6 +112,16 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
 }
 
+/// `--rate-limit`'s value (clap reserves a bare `Option` for "flag may be absent").
+#[derive(Debug, Clone, Copy)]
+pub struct RateSetting(pub Option<RateLimit>);
+
+impl RateSetting {
+    fn parse(s: &str) -> Result<RateSetting, String> {
+        RateLimit::parse(s).map(RateSetting)
+    }
+}
+
 fn on_off(s: &str) -> Result<bool, String> {
     match s.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "yes" | "1" => Ok(true),
@@ -123,13 +133,13 @@ fn on_off(s: &str) -> Result<bool, String> {
 impl ServeArgs {
     fn limits(&self) -> LimitsConfig {
         LimitsConfig {
-            rate_limit: self.rate_limit,
+            rate_limit: self.rate_limit.0,
             rate_key: self.rate_limit_key,
             operating: OperatingConfig {
                 accounting: self.operating_accounting,
                 limit_seconds: self.operating_limit,
                 // Bitrix-like limits when asked for them; a plain local endpoint never answers 429.
-                block: self.operating_block.unwrap_or(self.rate_limit.is_some()),
+                block: self.operating_block.unwrap_or(self.rate_limit.0.is_some()),
                 min_billable_seconds: self.operating_min_billable,
                 synthetic_cost: self.operating_cost.clone(),
             },
@@ -330,8 +340,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 public_url: a.public_url,
                 ..ServeConfig::default()
             };
+            let limits = config.limits.to_string();
             let running = bootstrap::start(config).await?;
             println!("leadtrace listening on {}", running.base_url);
+            println!("Limits: {limits}");
             if let Some(ca) = &running.ca_path {
                 println!(
                     "CA certificate (trust it with REQUESTS_CA_BUNDLE / NODE_EXTRA_CA_CERTS): {}",

@@ -218,6 +218,41 @@ pub struct LimitsConfig {
     pub operating: OperatingConfig,
 }
 
+impl std::fmt::Display for LimitsConfig {
+    /// One line for the start-up banner.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.rate_limit {
+            Some(r) => {
+                let key = match self.rate_key {
+                    RateKey::Portal => "portal",
+                    RateKey::PortalIp => "portal+ip",
+                    RateKey::PortalCredential => "portal+credential",
+                };
+                write!(
+                    f,
+                    "rate {} burst, draining {}/s per {key}",
+                    r.burst, r.drain_per_second
+                )?
+            }
+            None => write!(f, "rate off")?,
+        }
+        let op = &self.operating;
+        if !op.accounting {
+            return write!(f, "; operating time not counted");
+        }
+        write!(
+            f,
+            "; operating {} s per 10 min per method ({})",
+            op.limit_seconds,
+            if op.block {
+                "429 past it"
+            } else {
+                "reported only"
+            }
+        )
+    }
+}
+
 // ---------------------------------------------------------------------------------- arithmetic
 
 /// One leaky bucket: a counter that drains continuously (spec §1).
