@@ -54,8 +54,8 @@ impl Caller {
 
     /// A caller with placeholder portal and user records, for unit tests of code that only
     /// reads the portal id and the credential.
-    #[doc(hidden)]
-    pub fn for_tests(portal_id: i64, credential: &str) -> Caller {
+    #[cfg(test)]
+    pub(crate) fn for_tests(portal_id: i64, credential: &str) -> Caller {
         Caller {
             portal: Portal {
                 id: portal_id,

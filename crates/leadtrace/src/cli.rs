@@ -85,7 +85,7 @@ pub struct ServeArgs {
     #[arg(long, env = "LEADTRACE_RATE_LIMIT_KEY", default_value = "portal+ip", value_parser = RateKey::parse)]
     pub rate_limit_key: RateKey,
     /// Operating-time limit per method and caller, in seconds per 10 minutes.
-    #[arg(long, env = "LEADTRACE_OPERATING_LIMIT", default_value_t = 480.0)]
+    #[arg(long, env = "LEADTRACE_OPERATING_LIMIT", default_value = "480", value_parser = seconds)]
     pub operating_limit: f64,
     /// Answer 429 OPERATION_TIME_LIMIT past the operating limit: `on` or `off` (default: on when
     /// a rate limit is set, off otherwise).
@@ -95,7 +95,7 @@ pub struct ServeArgs {
     #[arg(long, env = "LEADTRACE_OPERATING_ACCOUNTING", default_value = "on", value_parser = on_off, action = clap::ArgAction::Set)]
     pub operating_accounting: bool,
     /// Calls shorter than this many seconds are not billed (the cloud was measured at about 0.1).
-    #[arg(long, env = "LEADTRACE_OPERATING_MIN_BILLABLE", default_value_t = 0.0)]
+    #[arg(long, env = "LEADTRACE_OPERATING_MIN_BILLABLE", default_value = "0", value_parser = seconds)]
     pub operating_min_billable: f64,
     /// Extra seconds billed per call, to test client throttling: `SECONDS` or
     /// `METHOD=SECONDS,...,*=SECONDS`.
@@ -120,6 +120,15 @@ impl RateSetting {
     fn parse(s: &str) -> Result<RateSetting, String> {
         RateLimit::parse(s).map(RateSetting)
     }
+}
+
+/// A non-negative number of seconds.
+fn seconds(s: &str) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("expected a number of seconds (0 or more), got '{s}'"))
 }
 
 fn on_off(s: &str) -> Result<bool, String> {

@@ -220,7 +220,8 @@ fn success_response(output: &bx_wire::Output, time: Value, format: Format) -> Re
 }
 
 pub fn error_response(e: &ApiError, format: Format) -> Response {
-    if e.status() >= 500 {
+    // Rate-limit refusals are routine under load; logging each would flood the log.
+    if e.status() >= 500 && *e != ApiError::QueryLimitExceeded {
         tracing::warn!(code = e.code(), "{}", e.description());
     }
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
