@@ -22,8 +22,8 @@ pub struct Caller {
     pub kind: AuthKind,
     /// The OAuth application the access token was issued to (application context).
     pub app: Option<App>,
-    /// Who is billed for operating time: `webhook:{id}`, `app:{id}` or `token:{token}` (a token
-    /// made by `leadtrace token create`, which belongs to no application).
+    /// Who is billed for operating time: `webhook:{id}`, `app:{id}`, or `user:{id}` for tokens
+    /// made by `leadtrace token create` (they belong to no application).
     pub credential: String,
 }
 
@@ -189,7 +189,7 @@ pub async fn authenticate(state: &AppState, creds: Credentials) -> Result<Caller
                                 })?);
                                 format!("app:{id}")
                             }
-                            None => format!("token:{}", token.token),
+                            None => format!("user:{}", token.user_id),
                         };
                         (
                             token.portal_id,

@@ -26,6 +26,7 @@ CREATE TABLE app (
 ) STRICT;
 
 -- Access tokens minted for an application carry its id; `leadtrace token create` tokens have none.
+-- Expired application tokens, codes and refresh tokens are purged by expiry (hence the indexes).
 ALTER TABLE token ADD COLUMN app_id INTEGER REFERENCES app (id);
 
 CREATE TABLE app_auth_code (
@@ -49,3 +50,7 @@ CREATE TABLE refresh_token (
     FOREIGN KEY (portal_id, app_id) REFERENCES app (portal_id, id),
     FOREIGN KEY (portal_id, user_id) REFERENCES app_user (portal_id, id)
 ) STRICT;
+
+CREATE INDEX token_expires ON token (expires_at);
+CREATE INDEX app_auth_code_expires ON app_auth_code (expires_at);
+CREATE INDEX refresh_token_expires ON refresh_token (expires_at);
