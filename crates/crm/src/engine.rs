@@ -66,6 +66,8 @@ struct Draft {
     kind: EntityKind,
     current: HashMap<&'static str, DbValue>,
     changes: Vec<(&'static FieldDef, DbValue)>,
+    /// Fields the caller's `fields` set (as opposed to defaults and derivations).
+    from_input: Vec<&'static str>,
 }
 
 impl Draft {
@@ -74,6 +76,7 @@ impl Draft {
             kind,
             current: HashMap::new(),
             changes: Vec::new(),
+            from_input: Vec::new(),
         }
     }
 
@@ -90,6 +93,10 @@ impl Draft {
 
     fn given(&self, name: &str) -> bool {
         self.changes.iter().any(|(f, _)| f.name == name)
+    }
+
+    fn given_by_input(&self, name: &str) -> bool {
+        self.from_input.contains(&name)
     }
 
     fn stored(&self, name: &str) -> DbValue {
@@ -234,13 +241,24 @@ async fn check_dictionaries<S: Storage>(
     Ok(())
 }
 
-/// Input values into the draft; a blank for a field that must keep a value is skipped.
+/// Input values into the draft; a blank for a field that must keep a value is skipped, values a
+/// family ignores are dropped and over-long text is cut where the family truncates.
 fn apply_input(kind: EntityKind, draft: &mut Draft, input: &Input) {
     for (def, value) in &input.values {
         if value.is_null() && hooks::keeps_value_when_blank(kind, def.name) {
             continue;
         }
-        draft.set_def(def, value.clone());
+        if hooks::ignores_input(kind, def.name, value) {
+            continue;
+        }
+        let value = match (value, hooks::max_chars(kind, def.name)) {
+            (DbValue::Text(t), Some(max)) if t.chars().count() > max => {
+                DbValue::Text(t.chars().take(max).collect())
+            }
+            _ => value.clone(),
+        };
+        draft.set_def(def, value);
+        draft.from_input.push(def.name);
     }
     // `X_IDS` bindings keep the deprecated single `X_ID` as their first element (leads.md §3.1).
     for (def, ids) in &input.bindings {
@@ -255,26 +273,85 @@ fn apply_input(kind: EntityKind, draft: &mut Draft, input: &Input) {
     }
 }
 
-fn apply_defaults(kind: EntityKind, ctx: &Ctx<'_>, draft: &mut Draft) {
-    for (name, default) in hooks::DEFAULTS {
+fn is_blank(v: &DbValue) -> bool {
+    match v {
+        DbValue::Null => true,
+        DbValue::Text(t) => t.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// Required fields (`isRequired` in the field table): missing or blank on add, blank on update
+/// → `Required field X is not specified.` (decision D14).
+fn check_required(kind: EntityKind, draft: &Draft, adding: bool) -> Result<(), ApiError> {
+    for def in kind.fields().iter().filter(|f| f.required) {
+        let missing = if adding {
+            is_blank(&draft.get(def.name))
+        } else {
+            draft.given(def.name) && is_blank(&draft.get(def.name))
+        };
+        if missing {
+            return Err(ApiError::legacy(format!(
+                "Required field {} is not specified.",
+                def.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn apply_defaults<S: Storage>(
+    s: &mut S,
+    kind: EntityKind,
+    ctx: &Ctx<'_>,
+    draft: &mut Draft,
+    dicts: &mut Dictionaries,
+) -> Result<(), ApiError> {
+    let defaults = hooks::DEFAULTS
+        .iter()
+        .chain(hooks::family_defaults(kind).iter());
+    for (name, default) in defaults {
         let Some(def) = kind.field(name) else {
             continue;
         };
         if draft.given(name) {
             continue;
         }
-        let value = match default {
+        let value = match *default {
             DefaultValue::Caller => DbValue::Int(ctx.actor.user_id),
             DefaultValue::Now => DbValue::Int(ctx.now),
             DefaultValue::BaseCurrency => DbValue::Text(ctx.settings.currency.clone()),
             DefaultValue::Text(t) => DbValue::Text(t.to_string()),
             DefaultValue::Real(r) => DbValue::Real(r),
+            DefaultValue::Int(i) => DbValue::Int(i),
+            DefaultValue::Today(days) => DbValue::Text(today_plus(ctx, days)),
+            DefaultValue::FirstStatus(entity_id) => {
+                let entries = dicts.statuses(s, ctx.actor.portal_id, entity_id).await?;
+                match entries.first() {
+                    Some(first) => DbValue::Text(first.status_id.clone()),
+                    None => continue,
+                }
+            }
         };
         draft.set_def(def, value);
     }
+    Ok(())
 }
 
-/// Stage default on add, and on a stage change: semantics, move stamps, closing date.
+/// The portal's calendar date of `ctx.now` plus `days`, as a stored date.
+fn today_plus(ctx: &Ctx<'_>, days: i64) -> String {
+    let today = chrono::DateTime::from_timestamp(ctx.now, 0)
+        .unwrap_or_default()
+        .with_timezone(&ctx.settings.time_zone)
+        .date_naive();
+    let day = today
+        .checked_add_signed(chrono::Duration::days(days))
+        .unwrap_or(today);
+    crate::dates::date_text(day)
+}
+
+/// Stage default on add, and on a stage change: semantics, move stamps, closing date, first-stage
+/// flag. A closed flag (`CLOSED`) follows the stage on every write.
 async fn derive_stage<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
@@ -291,41 +368,57 @@ async fn derive_stage<S: Storage>(
     };
     let entries = dicts.statuses(s, ctx.actor.portal_id, entity_id).await?;
     if adding && !draft.given(stage.field) {
-        // The first stage of the dictionary (`NEW` for leads, leads.md §3.3).
+        // The first stage of the dictionary (`NEW` for leads, leads.md §3.3; decision D7).
         if let Some(first) = entries.first() {
             let first = first.status_id.clone();
             draft.set(stage.field, DbValue::Text(first));
         }
     }
     let stage_id = draft.get(stage.field);
-    if !adding && (!draft.given(stage.field) || stage_id == draft.stored(stage.field)) {
-        return Ok(());
-    }
-    let semantics = entries
+    let entry = entries
         .iter()
-        .find(|e| stage_id.as_str() == Some(e.status_id.as_str()))
-        .and_then(|e| e.semantics.as_deref());
-    let letter = match semantics {
+        .position(|e| stage_id.as_str() == Some(e.status_id.as_str()));
+    let letter = match entry.and_then(|i| entries[i].semantics.as_deref()) {
         Some("S") => "S",
         Some("F") => "F",
         _ => "P",
     };
+    let yn = |b: bool| DbValue::Text(if b { "Y" } else { "N" }.into());
+    let is_first = entry == Some(0);
+    if let Some(flag) = stage.closed_flag {
+        draft.set(flag, yn(letter != "P"));
+    }
+    let changed = adding || (draft.given(stage.field) && stage_id != draft.stored(stage.field));
+    if !changed {
+        return Ok(());
+    }
     if let Some(field) = stage.semantic_field {
         draft.set(field, DbValue::Text(letter.into()));
+    }
+    if let Some(flag) = stage.first_stage_flag {
+        draft.set(flag, yn(is_first));
     }
     if !adding {
         draft.set("MOVED_TIME", DbValue::Int(ctx.now));
         draft.set("MOVED_BY_ID", DbValue::Int(ctx.actor.user_id));
     }
     // Entering a final stage closes the record; moving back to work reopens it.
-    draft.set(
-        "DATE_CLOSED",
-        if letter == "P" {
-            DbValue::Null
-        } else {
-            DbValue::Int(ctx.now)
-        },
-    );
+    match stage.closing {
+        hooks::Closing::ClosedAt(field) => draft.set(
+            field,
+            if letter == "P" {
+                DbValue::Null
+            } else {
+                DbValue::Int(ctx.now)
+            },
+        ),
+        hooks::Closing::CloseDate(field) => {
+            if letter != "P" && !draft.given_by_input(field) {
+                draft.set(field, DbValue::Text(today_plus(ctx, 0)));
+            }
+        }
+        hooks::Closing::Nothing => {}
+    }
     Ok(())
 }
 
@@ -400,8 +493,9 @@ pub async fn add<S: Storage>(
     let mut dicts = Dictionaries::default();
     let mut draft = Draft::new(kind);
     apply_input(kind, &mut draft, &input);
+    check_required(kind, &draft, true)?;
     check_dictionaries(s, portal, &mut draft, &mut dicts).await?;
-    apply_defaults(kind, ctx, &mut draft);
+    apply_defaults(s, kind, ctx, &mut draft, &mut dicts).await?;
     derive_stage(s, ctx, kind, &mut draft, &mut dicts, true).await?;
     let new_values: Vec<(&str, &str)> = input
         .multifields
@@ -417,6 +511,7 @@ pub async fn add<S: Storage>(
         .collect();
     multifield_flags(&mut draft, &new_values);
     hooks::derive(kind, &mut draft);
+    hooks::validate(kind, &draft, true)?;
 
     // With `Own`, a user may only create records that stay theirs.
     if level == Level::Own && !owns(kind, &draft, ctx) {
@@ -427,6 +522,13 @@ pub async fn add<S: Storage>(
     let id = s
         .insert_entity(kind, portal, draft.assignments(), uf)
         .await?;
+    let derived: Assignments = hooks::after_insert(kind, id)
+        .into_iter()
+        .filter_map(|(name, v)| column_of(kind, name).map(|c| (c, v)))
+        .collect();
+    if !derived.is_empty() {
+        s.update_entity(kind, portal, id, derived, None).await?;
+    }
     for op in &input.multifields {
         if let MultifieldOp::Add {
             type_id,
@@ -469,6 +571,7 @@ pub async fn update<S: Storage>(
     let input = input::normalize(kind, fields, Mode::Update, ctx.settings.time_zone, ctx.now);
     let mut dicts = Dictionaries::default();
     apply_input(kind, &mut draft, &input);
+    check_required(kind, &draft, false)?;
     check_dictionaries(s, portal, &mut draft, &mut dicts).await?;
     derive_stage(s, ctx, kind, &mut draft, &mut dicts, false).await?;
     draft.set("DATE_MODIFY", DbValue::Int(ctx.now));
@@ -536,6 +639,7 @@ pub async fn update<S: Storage>(
         multifield_flags(&mut draft, &values);
     }
     hooks::derive(kind, &mut draft);
+    hooks::validate(kind, &draft, false)?;
 
     let uf = if input.uf.is_empty() {
         None
@@ -754,6 +858,36 @@ mod tests {
         assert_eq!(page_window(-1), (0, false));
         assert_eq!(page_window(-7), (0, true));
         assert_eq!(page_window(i64::MAX), (i64::MAX / 50 * 50, true));
+    }
+
+    #[test]
+    fn today_is_the_portal_date() {
+        let actor = crate::Actor {
+            portal_id: 1,
+            user_id: 1,
+            rights: crate::Rights::admin(),
+        };
+        let berlin = crate::PortalSettings {
+            time_zone: chrono_tz::Europe::Berlin,
+            currency: "EUR".into(),
+        };
+        // 2024-05-23T22:30:00Z is already the 24th in Berlin.
+        let ctx = Ctx {
+            actor: &actor,
+            settings: &berlin,
+            now: 1_716_503_400,
+        };
+        assert_eq!(today_plus(&ctx, 0), "2024-05-24");
+        assert_eq!(today_plus(&ctx, 7), "2024-05-31");
+        let utc = crate::PortalSettings {
+            time_zone: chrono_tz::UTC,
+            ..berlin.clone()
+        };
+        let ctx = Ctx {
+            settings: &utc,
+            ..ctx
+        };
+        assert_eq!(today_plus(&ctx, 0), "2024-05-23");
     }
 
     #[test]

@@ -16,7 +16,9 @@ pub fn registry() -> Registry {
     batch::register(&mut r);
     system::register(&mut r);
     status::register(&mut r);
-    entity::register(&mut r, crm::EntityKind::Lead);
+    for kind in crm::EntityKind::ALL {
+        entity::register(&mut r, kind);
+    }
     r
 }
 
