@@ -5,13 +5,14 @@
 //! names a lead field except through those.
 
 use crate::actor::{Action, Level};
+use crate::binding::{self, OwnerColumn, Relation};
 use crate::entity::EntityKind;
 use crate::field::{FieldDef, FieldKind};
 use crate::filter;
 use crate::hooks::{self, DefaultValue, Values};
 use crate::input::{self, Input, Mode, MultifieldOp};
 use crate::output;
-use crate::query::{CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Row, Status};
+use crate::query::{Binding, CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Row, Status};
 use crate::select::{self, Selection};
 use crate::storage::{Assignments, Storage};
 use crate::wire;
@@ -241,11 +242,56 @@ async fn check_dictionaries<S: Storage>(
     Ok(())
 }
 
+fn is_binding_field(kind: EntityKind, name: &str) -> bool {
+    Relation::of_owner(kind).any(|r| r.primary_field().is_some_and(|f| f.name == name))
+}
+
+/// The bindings `fields` ask for, per relation of the owner, with the owner's primary column set
+/// in the draft. `current` reads the stored bindings (update) or starts empty (add).
+async fn plan_bindings<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: Option<i64>,
+    input: &Input,
+    draft: &mut Draft,
+) -> Result<Vec<(Relation, Vec<Binding>, Vec<Binding>)>, ApiError> {
+    let mut plans = Vec::new();
+    for rel in Relation::of_owner(kind) {
+        let list = rel.list_field().and_then(|f| input.binding(f.name));
+        let single = rel.primary_field().and_then(|f| input.value(f.name));
+        if list.is_none() && single.is_none() {
+            continue;
+        }
+        let old = match id {
+            Some(id) => s.bindings(kind, ctx.actor.portal_id, id, rel.bound).await?,
+            None => vec![],
+        };
+        let Some(new) = binding::requested(s, ctx, rel, &old, list, single).await? else {
+            continue;
+        };
+        if let Some(field) = rel.primary_field() {
+            let primary = new
+                .iter()
+                .find(|b| b.primary)
+                .map_or(DbValue::Null, |b| DbValue::Int(b.id));
+            draft.set(field.name, primary);
+        }
+        plans.push((rel, old, new));
+    }
+    Ok(plans)
+}
+
 /// Input values into the draft; a blank for a field that must keep a value is skipped, values a
 /// family ignores are dropped and over-long text is cut where the family truncates.
 fn apply_input(kind: EntityKind, draft: &mut Draft, input: &Input) {
     for (def, value) in &input.values {
         if value.is_null() && hooks::keeps_value_when_blank(kind, def.name) {
+            continue;
+        }
+        // The single binding fields (`CONTACT_ID`, contact `COMPANY_ID`) follow the bindings,
+        // which `plan_bindings` works out.
+        if is_binding_field(kind, def.name) {
             continue;
         }
         if hooks::ignores_input(kind, def.name, value) {
@@ -259,17 +305,6 @@ fn apply_input(kind: EntityKind, draft: &mut Draft, input: &Input) {
         };
         draft.set_def(def, value);
         draft.from_input.push(def.name);
-    }
-    // `X_IDS` bindings keep the deprecated single `X_ID` as their first element (leads.md §3.1).
-    for (def, ids) in &input.bindings {
-        if let Some(single) = def.name.strip_suffix('S').and_then(|n| kind.field(n)) {
-            if single.column.is_some() && !single.multiple {
-                draft.set_def(
-                    single,
-                    ids.first().map_or(DbValue::Null, |id| DbValue::Int(*id)),
-                );
-            }
-        }
     }
 }
 
@@ -510,6 +545,7 @@ pub async fn add<S: Storage>(
         })
         .collect();
     multifield_flags(&mut draft, &new_values);
+    let plans = plan_bindings(s, ctx, kind, None, &input, &mut draft).await?;
     hooks::derive(kind, &mut draft);
     hooks::validate(kind, &draft, true)?;
 
@@ -528,6 +564,9 @@ pub async fn add<S: Storage>(
         .collect();
     if !derived.is_empty() {
         s.update_entity(kind, portal, id, derived, None).await?;
+    }
+    for (rel, old, new) in plans {
+        binding::save(s, ctx, rel, id, &old, &new, OwnerColumn::AlreadySet).await?;
     }
     for op in &input.multifields {
         if let MultifieldOp::Add {
@@ -638,6 +677,7 @@ pub async fn update<S: Storage>(
             .collect();
         multifield_flags(&mut draft, &values);
     }
+    let plans = plan_bindings(s, ctx, kind, Some(id), &input, &mut draft).await?;
     hooks::derive(kind, &mut draft);
     hooks::validate(kind, &draft, false)?;
 
@@ -679,6 +719,9 @@ pub async fn update<S: Storage>(
                 s.delete_multifield(kind, portal, id, value_id).await?;
             }
         }
+    }
+    for (rel, old, new) in plans {
+        binding::save(s, ctx, rel, id, &old, &new, OwnerColumn::AlreadySet).await?;
     }
     Ok(Output::from(Value::Bool(true)))
 }
@@ -740,10 +783,165 @@ pub async fn delete<S: Storage>(
             return Err(ApiError::access_denied());
         }
     }
+    if !exists(s, ctx, kind, id).await? {
+        return Err(ApiError::not_found());
+    }
+    // What points at the record goes in the same transaction: bindings (re-electing primaries
+    // of the records they leave) and company/contact references of other records.
+    binding::detach(s, ctx, kind, id).await?;
+    clear_references(s, ctx, kind, id).await?;
     if !s.delete_entity(kind, ctx.actor.portal_id, id).await? {
         return Err(ApiError::not_found());
     }
     Ok(Output::from(Value::Bool(true)))
+}
+
+/// Whether a record exists (regardless of permissions).
+async fn exists<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+) -> Result<bool, ApiError> {
+    Ok(!existing_ids(s, ctx, kind, &[id]).await?.is_empty())
+}
+
+/// Which of `ids` are records of `kind` in the caller's portal (regardless of permissions).
+pub async fn existing_ids<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    ids: &[i64],
+) -> Result<Vec<i64>, ApiError> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(500) {
+        let query = ListQuery {
+            kind,
+            portal_id: ctx.actor.portal_id,
+            filter: Cond::In {
+                col: Col::Column(id_column(kind)),
+                values: chunk.iter().map(|i| DbValue::Int(*i)).collect(),
+                ci: false,
+            },
+            order: vec![],
+            columns: vec![],
+            with_uf: false,
+            offset: 0,
+            limit: None,
+        };
+        found.extend(s.list_entities(&query).await?.into_iter().map(|r| r.id));
+    }
+    Ok(found)
+}
+
+/// What the caller may do with one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Granted,
+    Denied,
+    Missing,
+}
+
+/// Checks `action` on record `id` of `kind` for the caller (with `Own`, the record must be
+/// assigned to them). A missing record is `Missing` only for callers with some access.
+pub async fn access<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+    action: Action,
+) -> Result<Access, ApiError> {
+    let level = ctx.actor.level(kind, action);
+    if level == Level::None {
+        return Ok(Access::Denied);
+    }
+    let sel = Selection {
+        fields: kind.field("ASSIGNED_BY_ID").into_iter().collect(),
+        ..Selection::standard(kind)
+    };
+    let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
+        return Ok(Access::Missing);
+    };
+    if level == Level::Own && !owns(kind, &Draft::from_row(kind, &sel, &row), ctx) {
+        return Ok(Access::Denied);
+    }
+    Ok(Access::Granted)
+}
+
+/// Sets fields of a stored record outside add/update (bindings, product-row totals, cleanup
+/// after a delete), re-running the family's derivations; `touch` stamps DATE_MODIFY and
+/// MODIFY_BY_ID. A record that does not exist is left alone.
+pub async fn set_fields<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+    changes: Vec<(&'static str, DbValue)>,
+    touch: bool,
+) -> Result<(), ApiError> {
+    let sel = Selection::standard(kind);
+    let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
+        return Ok(());
+    };
+    let mut draft = Draft::from_row(kind, &sel, &row);
+    for (name, value) in changes {
+        draft.set(name, value);
+    }
+    hooks::derive(kind, &mut draft);
+    if touch {
+        draft.set("DATE_MODIFY", DbValue::Int(ctx.now));
+        draft.set("MODIFY_BY_ID", DbValue::Int(ctx.actor.user_id));
+    }
+    s.update_entity(kind, ctx.actor.portal_id, id, draft.assignments(), None)
+        .await?;
+    Ok(())
+}
+
+/// Clears the company or contact references other records keep to a record being deleted
+/// (`COMPANY_ID`, quote `MYCOMPANY_ID`, ...); bindings are handled by `binding::detach`.
+async fn clear_references<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+) -> Result<(), ApiError> {
+    let target = match kind {
+        EntityKind::Company => FieldKind::CrmCompany,
+        EntityKind::Contact => FieldKind::CrmContact,
+        _ => return Ok(()),
+    };
+    for owner in EntityKind::ALL {
+        for def in owner.fields().iter().filter(|f| f.kind == target) {
+            let Some(column) = def.column else { continue };
+            let query = ListQuery {
+                kind: owner,
+                portal_id: ctx.actor.portal_id,
+                filter: Cond::Cmp {
+                    col: Col::Column(column),
+                    op: CmpOp::Eq,
+                    value: DbValue::Int(id),
+                    ci: false,
+                },
+                order: vec![],
+                columns: vec![],
+                with_uf: false,
+                offset: 0,
+                limit: None,
+            };
+            for row in s.list_entities(&query).await? {
+                set_fields(
+                    s,
+                    ctx,
+                    owner,
+                    row.id,
+                    vec![(def.name, DbValue::Null)],
+                    false,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The paging window of a `start` value: `(offset, count)`; `start=-1` reads the first page and

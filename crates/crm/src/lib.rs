@@ -3,6 +3,7 @@
 //! No SQL and no HTTP: storage is reached through the `Storage` trait.
 
 pub mod actor;
+pub mod binding;
 pub mod dates;
 pub mod engine;
 pub mod entity;
@@ -22,7 +23,9 @@ mod wire;
 pub use actor::{Action, Actor, Level, Rights};
 pub use entity::EntityKind;
 pub use field::{ColumnType, FieldDef, FieldKind};
-pub use query::{CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, OrderKey, Row, Status};
+pub use query::{
+    Binding, CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, OrderKey, Row, Status,
+};
 pub use storage::{Assignments, Storage};
 
 /// Per-portal settings the engine formats and defaults with.

@@ -2,7 +2,7 @@
 //! The `store` crate implements it for SQLite and PostgreSQL; tests may implement it in memory.
 
 use crate::entity::EntityKind;
-use crate::query::{DbValue, ListQuery, Multifield, Row, Status};
+use crate::query::{Binding, DbValue, ListQuery, Multifield, Row, Status};
 use bx_wire::ApiError;
 use serde_json::{Map, Value};
 use std::future::Future;
@@ -103,4 +103,33 @@ pub trait Storage: Send {
         &mut self,
         portal_id: i64,
     ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+
+    /// The bindings of one record (`owner`) to records of kind `bound` (contacts of a deal,
+    /// companies of a contact), ordered by sort, then bound id.
+    fn bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+    ) -> impl Future<Output = Result<Vec<Binding>, ApiError>> + Send;
+
+    /// Replaces the bindings of one record to records of kind `bound`.
+    fn set_bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+        bindings: &[Binding],
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// The records of kind `owner` bound to record `bound_id` of kind `bound`, ascending.
+    fn bound_owners(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        bound: EntityKind,
+        bound_id: i64,
+    ) -> impl Future<Output = Result<Vec<i64>, ApiError>> + Send;
 }

@@ -6,7 +6,8 @@ use crate::tx::{val, Tx};
 use crate::Backend;
 use bx_wire::ApiError;
 use crm::{
-    Assignments, ColumnType, DbValue, EntityKind, ListQuery, Multifield, Row, Status, Storage,
+    Assignments, Binding, ColumnType, DbValue, EntityKind, ListQuery, Multifield, Row, Status,
+    Storage,
 };
 use sea_query::{Alias, Expr, Order, Query, SimpleExpr, Value};
 use serde_json::{Map, Value as Json};
@@ -23,6 +24,53 @@ pub(crate) fn product_owner_type(kind: EntityKind) -> &'static str {
         EntityKind::Contact => "C",
         EntityKind::Company => "CO",
         EntityKind::Quote => "Q",
+    }
+}
+
+/// Where the bindings of records of one kind to records of another kind are kept.
+struct BindingTable {
+    table: &'static str,
+    owner_col: &'static str,
+    bound_col: &'static str,
+    /// `entity_type_id` of the owner, for the table shared by every owner kind.
+    owner_type: Option<i64>,
+}
+
+impl BindingTable {
+    fn of(owner: EntityKind, bound: EntityKind) -> Result<BindingTable, ApiError> {
+        match (owner, bound) {
+            (_, EntityKind::Contact) if owner != EntityKind::Contact => Ok(BindingTable {
+                table: "crm_entity_contact",
+                owner_col: "owner_id",
+                bound_col: "contact_id",
+                owner_type: Some(owner.entity_type_id()),
+            }),
+            (EntityKind::Contact, EntityKind::Company) => Ok(BindingTable {
+                table: "crm_contact_company",
+                owner_col: "contact_id",
+                bound_col: "company_id",
+                owner_type: None,
+            }),
+            _ => {
+                tracing::error!(
+                    owner = owner.code(),
+                    bound = bound.code(),
+                    "no such binding"
+                );
+                Err(ApiError::Internal)
+            }
+        }
+    }
+
+    /// `WHERE portal_id = ? [AND entity_type_id = ?]` and its values.
+    fn scope(&self, portal_id: i64) -> (String, Vec<Value>) {
+        match self.owner_type {
+            Some(t) => (
+                "portal_id = ? AND entity_type_id = ?".into(),
+                vec![portal_id.into(), t.into()],
+            ),
+            None => ("portal_id = ?".into(), vec![portal_id.into()]),
+        }
     }
 }
 
@@ -185,9 +233,19 @@ impl Storage for Tx {
             id.into(),
         ])
         .await?;
-        if kind == EntityKind::Contact {
+        // Bindings that point at a deleted contact or company, and a contact's own companies. The
+        // crm layer detaches these first (re-electing primaries); this is the last line.
+        let pointing_at: &[(&str, &str)] = match kind {
+            EntityKind::Contact => &[
+                ("crm_entity_contact", "contact_id"),
+                ("crm_contact_company", "contact_id"),
+            ],
+            EntityKind::Company => &[("crm_contact_company", "company_id")],
+            _ => &[],
+        };
+        for (table, column) in pointing_at {
             self.exec_sql(
-                "DELETE FROM crm_entity_contact WHERE portal_id = ? AND contact_id = ?",
+                &format!("DELETE FROM {table} WHERE portal_id = ? AND {column} = ?"),
                 vec![portal_id.into(), id.into()],
             )
             .await?;
@@ -390,5 +448,110 @@ impl Storage for Tx {
             )
             .await?;
         Ok(rows.iter().map(|r| val::text(&r[0])).collect())
+    }
+
+    async fn bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+    ) -> Result<Vec<Binding>, ApiError> {
+        let t = BindingTable::of(owner, bound)?;
+        let (scope, mut args) = t.scope(portal_id);
+        args.push(owner_id.into());
+        let rows = self
+            .fetch_sql(
+                &format!(
+                    "SELECT {bound}, sort, is_primary FROM {table} WHERE {scope} AND {owner} = ? \
+                     ORDER BY sort, {bound}",
+                    bound = t.bound_col,
+                    table = t.table,
+                    owner = t.owner_col,
+                ),
+                args,
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Binding {
+                id: val::int(&r[0]),
+                sort: val::int(&r[1]),
+                primary: val::flag(&r[2]),
+            })
+            .collect())
+    }
+
+    async fn set_bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+        bindings: &[Binding],
+    ) -> Result<(), ApiError> {
+        let t = BindingTable::of(owner, bound)?;
+        let (scope, mut args) = t.scope(portal_id);
+        args.push(owner_id.into());
+        self.exec_sql(
+            &format!(
+                "DELETE FROM {table} WHERE {scope} AND {owner} = ?",
+                table = t.table,
+                owner = t.owner_col
+            ),
+            args,
+        )
+        .await?;
+        for b in bindings {
+            let (cols, mut args): (&str, Vec<Value>) = match t.owner_type {
+                Some(et) => (
+                    "portal_id, entity_type_id",
+                    vec![portal_id.into(), et.into()],
+                ),
+                None => ("portal_id", vec![portal_id.into()]),
+            };
+            let marks = vec!["?"; args.len() + 4].join(", ");
+            args.extend([
+                owner_id.into(),
+                b.id.into(),
+                b.sort.into(),
+                b.primary.into(),
+            ]);
+            self.exec_sql(
+                &format!(
+                    "INSERT INTO {table} ({cols}, {owner}, {bound}, sort, is_primary) VALUES ({marks})",
+                    table = t.table,
+                    owner = t.owner_col,
+                    bound = t.bound_col,
+                ),
+                args,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn bound_owners(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        bound: EntityKind,
+        bound_id: i64,
+    ) -> Result<Vec<i64>, ApiError> {
+        let t = BindingTable::of(owner, bound)?;
+        let (scope, mut args) = t.scope(portal_id);
+        args.push(bound_id.into());
+        let rows = self
+            .fetch_sql(
+                &format!(
+                    "SELECT {owner} FROM {table} WHERE {scope} AND {bound} = ? ORDER BY {owner}",
+                    owner = t.owner_col,
+                    table = t.table,
+                    bound = t.bound_col,
+                ),
+                args,
+            )
+            .await?;
+        Ok(rows.iter().map(|r| val::int(&r[0])).collect())
     }
 }

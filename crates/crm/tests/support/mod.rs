@@ -6,7 +6,7 @@
 
 use bx_wire::ApiError;
 use crm::eval::{self, RowAccess};
-use crm::query::{Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status};
+use crm::query::{Binding, Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status};
 use crm::{Assignments, EntityKind, Storage};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
@@ -31,6 +31,8 @@ pub struct MemStore {
     pub multifields: Vec<StoredMultifield>,
     pub statuses: Vec<Status>,
     pub currencies: Vec<String>,
+    /// (owner kind, portal, owner id, bound kind) → bindings in stored order.
+    pub bindings: BTreeMap<(EntityKind, i64, i64, EntityKind), Vec<Binding>>,
     next_id: i64,
     next_mf: i64,
     /// Names of the trait methods called, in order.
@@ -361,5 +363,57 @@ impl Storage for MemStore {
     async fn currencies(&mut self, _portal_id: i64) -> Result<Vec<String>, ApiError> {
         self.calls.push("currencies");
         Ok(self.currencies.clone())
+    }
+
+    async fn bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+    ) -> Result<Vec<Binding>, ApiError> {
+        self.calls.push("bindings");
+        let mut out = self
+            .bindings
+            .get(&(owner, portal_id, owner_id, bound))
+            .cloned()
+            .unwrap_or_default();
+        out.sort_by_key(|b| (b.sort, b.id));
+        Ok(out)
+    }
+
+    async fn set_bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+        bindings: &[Binding],
+    ) -> Result<(), ApiError> {
+        self.calls.push("set_bindings");
+        self.bindings
+            .insert((owner, portal_id, owner_id, bound), bindings.to_vec());
+        Ok(())
+    }
+
+    async fn bound_owners(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        bound: EntityKind,
+        bound_id: i64,
+    ) -> Result<Vec<i64>, ApiError> {
+        self.calls.push("bound_owners");
+        Ok(self
+            .bindings
+            .iter()
+            .filter(|((o, p, _, b), list)| {
+                *o == owner
+                    && *p == portal_id
+                    && *b == bound
+                    && list.iter().any(|x| x.id == bound_id)
+            })
+            .map(|((_, _, id, _), _)| *id)
+            .collect())
     }
 }

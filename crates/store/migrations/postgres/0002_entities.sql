@@ -240,3 +240,15 @@ CREATE INDEX crm_quote_contact_id ON crm_quote (portal_id, contact_id);
 CREATE INDEX crm_quote_deal_id ON crm_quote (portal_id, deal_id);
 CREATE INDEX crm_quote_lead_id ON crm_quote (portal_id, lead_id);
 CREATE INDEX crm_quote_assigned ON crm_quote (portal_id, assigned_by_id, id);
+-- Companies of a contact: the contact's side of the company↔contact relation, with the contact's
+-- own SORT and primary flag. The company's side is crm_entity_contact (entity_type_id 4); the
+-- crm binding code keeps both sides in step.
+CREATE TABLE crm_contact_company (
+    portal_id  BIGINT NOT NULL,
+    contact_id BIGINT NOT NULL,
+    company_id BIGINT NOT NULL,
+    sort       BIGINT NOT NULL DEFAULT 0,
+    is_primary BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (portal_id, contact_id, company_id)
+);
+CREATE INDEX crm_contact_company_company ON crm_contact_company (portal_id, company_id);
