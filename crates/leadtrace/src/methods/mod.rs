@@ -2,6 +2,7 @@
 //! `ERROR_METHOD_NOT_FOUND`, like any unknown method.
 
 pub mod batch;
+pub mod binding;
 pub mod entity;
 pub mod status;
 pub mod system;
@@ -19,6 +20,7 @@ pub fn registry() -> Registry {
     for kind in crm::EntityKind::ALL {
         entity::register(&mut r, kind);
     }
+    binding::register(&mut r);
     r
 }
 
