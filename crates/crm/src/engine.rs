@@ -868,6 +868,27 @@ pub async fn access<S: Storage>(
     Ok(Access::Granted)
 }
 
+/// One stored value of a record (`Null` when the record or the field does not exist).
+pub async fn field_value<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+    name: &str,
+) -> Result<DbValue, ApiError> {
+    let Some(def) = kind.field(name).filter(|f| f.column.is_some()) else {
+        return Ok(DbValue::Null);
+    };
+    let sel = Selection {
+        fields: vec![def],
+        ..Selection::standard(kind)
+    };
+    Ok(match read_one(s, ctx, kind, id, &sel).await? {
+        Some(row) => row_value(&sel, &row, name),
+        None => DbValue::Null,
+    })
+}
+
 /// Sets fields of a stored record outside add/update (bindings, product-row totals, cleanup
 /// after a delete), re-running the family's derivations; `touch` stamps DATE_MODIFY and
 /// MODIFY_BY_ID. A record that does not exist is left alone.

@@ -13,6 +13,7 @@ pub mod filter;
 pub mod hooks;
 pub mod input;
 pub mod output;
+pub mod product_row;
 pub mod query;
 pub mod sanitize;
 pub mod select;

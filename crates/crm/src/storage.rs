@@ -2,6 +2,7 @@
 //! The `store` crate implements it for SQLite and PostgreSQL; tests may implement it in memory.
 
 use crate::entity::EntityKind;
+use crate::product_row::ProductRow;
 use crate::query::{Binding, DbValue, ListQuery, Multifield, Row, Status};
 use bx_wire::ApiError;
 use serde_json::{Map, Value};
@@ -132,4 +133,47 @@ pub trait Storage: Send {
         bound: EntityKind,
         bound_id: i64,
     ) -> impl Future<Output = Result<Vec<i64>, ApiError>> + Send;
+
+    /// Product rows of these owners (leads, deals, quotes), ordered by sort, then id.
+    fn product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_ids: &[i64],
+    ) -> impl Future<Output = Result<Vec<ProductRow>, ApiError>> + Send;
+
+    /// One product row by its id, whatever its owner.
+    fn product_row(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<ProductRow>, ApiError>> + Send;
+
+    /// Stores a new row (`row.id` is ignored); returns its id.
+    fn insert_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Overwrites the stored row `row.id` (its owner included); false when there is none.
+    fn update_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    fn delete_product_row(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Deletes every product row of one owner.
+    fn delete_product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
 }

@@ -5,6 +5,7 @@ use crate::compile::{bind, coerce_assign, column_type, Compiler};
 use crate::tx::{val, Tx};
 use crate::Backend;
 use bx_wire::ApiError;
+use crm::product_row::{self, ProductRow};
 use crm::{
     Assignments, Binding, ColumnType, DbValue, EntityKind, ListQuery, Multifield, Row, Status,
     Storage,
@@ -25,6 +26,88 @@ pub(crate) fn product_owner_type(kind: EntityKind) -> &'static str {
         EntityKind::Company => "CO",
         EntityKind::Quote => "Q",
     }
+}
+
+/// The product-row columns written from a `ProductRow`, in `product_row_values` order.
+const PRODUCT_ROW_COLUMNS: &str = "owner_type, owner_id, sort, product_id, product_name, \
+     original_product_name, product_description, price, price_exclusive, price_netto, price_brutto, \
+     price_account, quantity, discount_type_id, discount_rate, discount_sum, tax_rate, tax_included, \
+     customized, measure_code, measure_name, xml_id, product_type, store_id, reserve_id, \
+     date_reserve_end, reserve_quantity";
+
+fn product_row_values(row: &ProductRow) -> Result<Vec<Value>, ApiError> {
+    let Some(owner_type) = product_row::owner_type(row.owner_kind) else {
+        tracing::error!(
+            owner = row.owner_kind.code(),
+            "no product rows for this kind"
+        );
+        return Err(ApiError::Internal);
+    };
+    let yn = |b: bool| if b { "Y" } else { "N" };
+    Ok(vec![
+        owner_type.into(),
+        row.owner_id.into(),
+        row.sort.into(),
+        row.product_id.into(),
+        row.product_name.clone().into(),
+        row.original_product_name.clone().into(),
+        row.product_description.clone().into(),
+        row.price.into(),
+        row.price_exclusive.into(),
+        row.price_netto.into(),
+        row.price_brutto.into(),
+        row.price_account.into(),
+        row.quantity.into(),
+        row.discount_type_id.into(),
+        row.discount_rate.into(),
+        row.discount_sum.into(),
+        row.tax_rate.into(),
+        yn(row.tax_included).into(),
+        yn(row.customized).into(),
+        row.measure_code.into(),
+        row.measure_name.clone().into(),
+        row.xml_id.clone().into(),
+        row.product_type.into(),
+        row.store_id.into(),
+        row.reserve_id.into(),
+        row.date_reserve_end.clone().into(),
+        row.reserve_quantity.into(),
+    ])
+}
+
+/// A row read with `SELECT id, {PRODUCT_ROW_COLUMNS}`.
+fn product_row_from(r: &[DbValue]) -> Option<ProductRow> {
+    let f = |i: usize| val::opt_real(&r[i]);
+    Some(ProductRow {
+        id: val::int(&r[0]),
+        owner_kind: product_row::owner_kind(&val::text(&r[1]))?,
+        owner_id: val::int(&r[2]),
+        sort: val::int(&r[3]),
+        product_id: val::int(&r[4]),
+        product_name: val::text(&r[5]),
+        original_product_name: val::opt_text(&r[6]),
+        product_description: val::opt_text(&r[7]),
+        price: f(8).unwrap_or(0.0),
+        price_exclusive: f(9).unwrap_or(0.0),
+        price_netto: f(10).unwrap_or(0.0),
+        price_brutto: f(11).unwrap_or(0.0),
+        price_account: f(12).unwrap_or(0.0),
+        quantity: f(13).unwrap_or(0.0),
+        discount_type_id: val::int(&r[14]),
+        discount_rate: f(15).unwrap_or(0.0),
+        discount_sum: f(16).unwrap_or(0.0),
+        tax_rate: f(17),
+        tax_included: val::text(&r[18]) == "Y",
+        customized: val::text(&r[19]) == "Y",
+        measure_code: val::int(&r[20]),
+        measure_name: val::text(&r[21]),
+        xml_id: val::opt_text(&r[22]),
+        product_type: val::int(&r[23]),
+        store_id: val::opt_int(&r[24]),
+        reserve_id: val::opt_int(&r[25]),
+        date_reserve_end: val::opt_text(&r[26]),
+        reserve_quantity: f(27),
+    })
 }
 
 /// Where the bindings of records of one kind to records of another kind are kept.
@@ -553,5 +636,122 @@ impl Storage for Tx {
             )
             .await?;
         Ok(rows.iter().map(|r| val::int(&r[0])).collect())
+    }
+
+    async fn product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_ids: &[i64],
+    ) -> Result<Vec<ProductRow>, ApiError> {
+        let Some(owner_type) = product_row::owner_type(owner) else {
+            return Ok(vec![]);
+        };
+        let mut out = Vec::new();
+        for chunk in owner_ids.chunks(IDS_PER_QUERY) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let mut args: Vec<Value> = vec![portal_id.into(), owner_type.into()];
+            args.extend(chunk.iter().map(|i| Value::from(*i)));
+            let rows = self
+                .fetch_sql(
+                    &format!(
+                        "SELECT id, {PRODUCT_ROW_COLUMNS} FROM crm_product_row \
+                         WHERE portal_id = ? AND owner_type = ? AND owner_id IN ({marks}) \
+                         ORDER BY owner_id, sort, id"
+                    ),
+                    args,
+                )
+                .await?;
+            out.extend(rows.iter().filter_map(|r| product_row_from(r)));
+        }
+        Ok(out)
+    }
+
+    async fn product_row(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> Result<Option<ProductRow>, ApiError> {
+        let rows = self
+            .fetch_sql(
+                &format!(
+                    "SELECT id, {PRODUCT_ROW_COLUMNS} FROM crm_product_row WHERE portal_id = ? AND id = ?"
+                ),
+                vec![portal_id.into(), id.into()],
+            )
+            .await?;
+        Ok(rows.first().and_then(|r| product_row_from(r)))
+    }
+
+    async fn insert_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> Result<i64, ApiError> {
+        let mut args: Vec<Value> = vec![portal_id.into()];
+        args.extend(product_row_values(row)?);
+        let marks = vec!["?"; args.len()].join(", ");
+        let rows = self
+            .fetch_sql(
+                &format!(
+                    "INSERT INTO crm_product_row (portal_id, {PRODUCT_ROW_COLUMNS}) VALUES ({marks}) RETURNING id"
+                ),
+                args,
+            )
+            .await?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .map(val::int)
+            .unwrap_or_default())
+    }
+
+    async fn update_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> Result<bool, ApiError> {
+        let sets = PRODUCT_ROW_COLUMNS
+            .split(',')
+            .map(|c| format!("{} = ?", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut args = product_row_values(row)?;
+        args.extend([Value::from(portal_id), Value::from(row.id)]);
+        let n = self
+            .exec_sql(
+                &format!("UPDATE crm_product_row SET {sets} WHERE portal_id = ? AND id = ?"),
+                args,
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn delete_product_row(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        let n = self
+            .exec_sql(
+                "DELETE FROM crm_product_row WHERE portal_id = ? AND id = ?",
+                vec![portal_id.into(), id.into()],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn delete_product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+    ) -> Result<(), ApiError> {
+        self.exec_sql(
+            "DELETE FROM crm_product_row WHERE portal_id = ? AND owner_type = ? AND owner_id = ?",
+            vec![
+                portal_id.into(),
+                product_owner_type(owner).into(),
+                owner_id.into(),
+            ],
+        )
+        .await?;
+        Ok(())
     }
 }

@@ -6,6 +6,7 @@
 
 use bx_wire::ApiError;
 use crm::eval::{self, RowAccess};
+use crm::product_row::ProductRow;
 use crm::query::{Binding, Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status};
 use crm::{Assignments, EntityKind, Storage};
 use serde_json::{Map, Value};
@@ -33,6 +34,9 @@ pub struct MemStore {
     pub currencies: Vec<String>,
     /// (owner kind, portal, owner id, bound kind) → bindings in stored order.
     pub bindings: BTreeMap<(EntityKind, i64, i64, EntityKind), Vec<Binding>>,
+    /// (portal, row) in insertion order.
+    pub product_rows: Vec<(i64, ProductRow)>,
+    next_row: i64,
     next_id: i64,
     next_mf: i64,
     /// Names of the trait methods called, in order.
@@ -415,5 +419,89 @@ impl Storage for MemStore {
             })
             .map(|((_, _, id, _), _)| *id)
             .collect())
+    }
+
+    async fn product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_ids: &[i64],
+    ) -> Result<Vec<ProductRow>, ApiError> {
+        self.calls.push("product_rows");
+        let mut out: Vec<ProductRow> = self
+            .product_rows
+            .iter()
+            .filter(|(p, r)| {
+                *p == portal_id && r.owner_kind == owner && owner_ids.contains(&r.owner_id)
+            })
+            .map(|(_, r)| r.clone())
+            .collect();
+        out.sort_by_key(|r| (r.owner_id, r.sort, r.id));
+        Ok(out)
+    }
+
+    async fn product_row(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> Result<Option<ProductRow>, ApiError> {
+        self.calls.push("product_row");
+        Ok(self
+            .product_rows
+            .iter()
+            .find(|(p, r)| *p == portal_id && r.id == id)
+            .map(|(_, r)| r.clone()))
+    }
+
+    async fn insert_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_product_row");
+        self.next_row += 1;
+        let mut row = row.clone();
+        row.id = self.next_row;
+        self.product_rows.push((portal_id, row));
+        Ok(self.next_row)
+    }
+
+    async fn update_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("update_product_row");
+        match self
+            .product_rows
+            .iter_mut()
+            .find(|(p, r)| *p == portal_id && r.id == row.id)
+        {
+            Some((_, r)) => {
+                *r = row.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_product_row(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_product_row");
+        let before = self.product_rows.len();
+        self.product_rows
+            .retain(|(p, r)| !(*p == portal_id && r.id == id));
+        Ok(self.product_rows.len() != before)
+    }
+
+    async fn delete_product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+    ) -> Result<(), ApiError> {
+        self.calls.push("delete_product_rows");
+        self.product_rows
+            .retain(|(p, r)| !(*p == portal_id && r.owner_kind == owner && r.owner_id == owner_id));
+        Ok(())
     }
 }

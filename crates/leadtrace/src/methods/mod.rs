@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod binding;
 pub mod entity;
+pub mod product_row;
 pub mod status;
 pub mod system;
 
@@ -21,6 +22,7 @@ pub fn registry() -> Registry {
         entity::register(&mut r, kind);
     }
     binding::register(&mut r);
+    product_row::register(&mut r);
     r
 }
 

@@ -252,3 +252,31 @@ CREATE TABLE crm_contact_company (
     PRIMARY KEY (portal_id, contact_id, company_id)
 );
 CREATE INDEX crm_contact_company_company ON crm_contact_company (portal_id, company_id);
+
+-- Product rows get typed columns (crm::product_row::ProductRow); the JSON `data` column of 0001
+-- stays unused. OWNER_TYPE letters: L lead, D deal, Q quote.
+ALTER TABLE crm_product_row ADD COLUMN product_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN product_name TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE crm_product_row ADD COLUMN original_product_name TEXT COLLATE "C";
+ALTER TABLE crm_product_row ADD COLUMN product_description TEXT COLLATE "C";
+ALTER TABLE crm_product_row ADD COLUMN price DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN price_exclusive DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN price_netto DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN price_brutto DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN price_account DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN quantity DOUBLE PRECISION NOT NULL DEFAULT 1;
+ALTER TABLE crm_product_row ADD COLUMN discount_type_id BIGINT NOT NULL DEFAULT 2;
+ALTER TABLE crm_product_row ADD COLUMN discount_rate DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN discount_sum DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN tax_rate DOUBLE PRECISION;
+ALTER TABLE crm_product_row ADD COLUMN tax_included TEXT COLLATE "C" NOT NULL DEFAULT 'N';
+ALTER TABLE crm_product_row ADD COLUMN customized TEXT COLLATE "C" NOT NULL DEFAULT 'Y';
+ALTER TABLE crm_product_row ADD COLUMN measure_code BIGINT NOT NULL DEFAULT 796;
+ALTER TABLE crm_product_row ADD COLUMN measure_name TEXT COLLATE "C" NOT NULL DEFAULT 'pcs';
+ALTER TABLE crm_product_row ADD COLUMN xml_id TEXT COLLATE "C";
+ALTER TABLE crm_product_row ADD COLUMN product_type BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE crm_product_row ADD COLUMN store_id BIGINT;
+ALTER TABLE crm_product_row ADD COLUMN reserve_id BIGINT;
+ALTER TABLE crm_product_row ADD COLUMN date_reserve_end TEXT COLLATE "C";
+ALTER TABLE crm_product_row ADD COLUMN reserve_quantity DOUBLE PRECISION;
+CREATE INDEX crm_product_row_owner_sort ON crm_product_row (portal_id, owner_type, owner_id, sort, id);

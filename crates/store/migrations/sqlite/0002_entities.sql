@@ -252,3 +252,31 @@ CREATE TABLE crm_contact_company (
     PRIMARY KEY (portal_id, contact_id, company_id)
 ) STRICT;
 CREATE INDEX crm_contact_company_company ON crm_contact_company (portal_id, company_id);
+
+-- Product rows get typed columns (crm::product_row::ProductRow); the JSON `data` column of 0001
+-- stays unused. OWNER_TYPE letters: L lead, D deal, Q quote.
+ALTER TABLE crm_product_row ADD COLUMN product_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN product_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE crm_product_row ADD COLUMN original_product_name TEXT;
+ALTER TABLE crm_product_row ADD COLUMN product_description TEXT;
+ALTER TABLE crm_product_row ADD COLUMN price REAL NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN price_exclusive REAL NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN price_netto REAL NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN price_brutto REAL NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN price_account REAL NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN quantity REAL NOT NULL DEFAULT 1;
+ALTER TABLE crm_product_row ADD COLUMN discount_type_id INTEGER NOT NULL DEFAULT 2;
+ALTER TABLE crm_product_row ADD COLUMN discount_rate REAL NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN discount_sum REAL NOT NULL DEFAULT 0;
+ALTER TABLE crm_product_row ADD COLUMN tax_rate REAL;
+ALTER TABLE crm_product_row ADD COLUMN tax_included TEXT NOT NULL DEFAULT 'N';
+ALTER TABLE crm_product_row ADD COLUMN customized TEXT NOT NULL DEFAULT 'Y';
+ALTER TABLE crm_product_row ADD COLUMN measure_code INTEGER NOT NULL DEFAULT 796;
+ALTER TABLE crm_product_row ADD COLUMN measure_name TEXT NOT NULL DEFAULT 'pcs';
+ALTER TABLE crm_product_row ADD COLUMN xml_id TEXT;
+ALTER TABLE crm_product_row ADD COLUMN product_type INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE crm_product_row ADD COLUMN store_id INTEGER;
+ALTER TABLE crm_product_row ADD COLUMN reserve_id INTEGER;
+ALTER TABLE crm_product_row ADD COLUMN date_reserve_end TEXT;
+ALTER TABLE crm_product_row ADD COLUMN reserve_quantity REAL;
+CREATE INDEX crm_product_row_owner_sort ON crm_product_row (portal_id, owner_type, owner_id, sort, id);
