@@ -569,6 +569,15 @@ pub async fn items_delete<S: Storage>(
     Ok(Output::from(Value::Bool(true)))
 }
 
+/// Any binding method of an owner whose records are absent (leads in simple CRM mode): the
+/// same `id` check, then `NOT_FOUND`.
+pub fn absent_owner(params: &Params) -> Result<Output, ApiError> {
+    match wire::id(params) {
+        id if id > 0 => Err(not_found()),
+        _ => Err(ApiError::id_not_defined()),
+    }
+}
+
 /// `crm.{owner}.{bound}.fields` (docs example of `crm.lead.contact.fields`, plus `ROLE_ID`).
 pub fn fields(rel: Relation) -> Value {
     let entry = |ty: &str, required: bool, read_only: bool, title: &str| {

@@ -27,7 +27,7 @@ pub const PAGE_SIZE: i64 = 50;
 
 /// An array parameter (`fields`, `params`, `order`, `filter`): absent (or `null`) is `None`;
 /// present but not an array is the method's `Parameter '…' must be array.` error.
-fn array_param<'a>(
+pub(crate) fn array_param<'a>(
     params: &'a Params,
     name: &str,
     error: &'static str,
@@ -41,13 +41,13 @@ fn array_param<'a>(
 
 /// `fields` of add/update. Bitrix24 answers a missing one (e.g. after an unparsable JSON body,
 /// which becomes an empty parameter set) with the same error as a non-array one.
-fn required_fields(params: &Params) -> Result<&Value, ApiError> {
+pub(crate) fn required_fields(params: &Params) -> Result<&Value, ApiError> {
     array_param(params, "fields", text::FIELDS_MUST_BE_ARRAY)?
         .ok_or_else(|| ApiError::legacy(text::FIELDS_MUST_BE_ARRAY))
 }
 
 /// The record id of update/get/delete: positive after `intval`, else `ID is not defined or invalid.`
-fn record_id(params: &Params) -> Result<i64, ApiError> {
+pub(crate) fn record_id(params: &Params) -> Result<i64, ApiError> {
     match wire::id(params) {
         id if id > 0 => Ok(id),
         _ => Err(ApiError::id_not_defined()),
@@ -866,6 +866,32 @@ pub async fn access<S: Storage>(
         return Ok(Access::Denied);
     }
     Ok(Access::Granted)
+}
+
+/// A record in legacy form (as `get` shows it), read without a permission check: for derived
+/// work done on the caller's behalf, such as the conversion of a lead in simple CRM mode.
+pub(crate) async fn legacy_record<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+) -> Result<Option<Value>, ApiError> {
+    let sel = Selection::everything(kind);
+    let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
+        return Ok(None);
+    };
+    let multifields = if sel.multifields.is_empty() {
+        vec![]
+    } else {
+        s.multifields(kind, ctx.actor.portal_id, &[row.id]).await?
+    };
+    Ok(Some(output::format_record(
+        kind,
+        &sel,
+        &row,
+        &multifields,
+        ctx.settings,
+    )))
 }
 
 /// One stored value of a record (`Null` when the record or the field does not exist).

@@ -17,6 +17,7 @@ pub mod product_row;
 pub mod query;
 pub mod sanitize;
 pub mod select;
+pub mod simple_mode;
 pub mod status;
 pub mod storage;
 mod wire;

@@ -362,6 +362,16 @@ async fn owner<S: Storage>(
     }
 }
 
+/// `productrows.get/set` of an owner whose records are absent (leads in simple CRM mode).
+pub fn absent_owner(params: &Params) -> Result<Output, ApiError> {
+    match wire::id(params) {
+        id if id > 0 => Err(ApiError::legacy("Not found.")),
+        _ => Err(ApiError::legacy(
+            "The parameter id is invalid or not defined.",
+        )),
+    }
+}
+
 /// `crm.{lead,deal,quote}.productrows.get`: the rows ordered by SORT, then id.
 pub async fn get<S: Storage>(
     s: &mut S,

@@ -5,6 +5,7 @@ use super::in_tx;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
 use crm::binding::{self, Relation};
+use crm::simple_mode::CrmMode;
 use crm::Ctx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,9 @@ pub fn register(r: &mut Registry) {
 }
 
 async fn run(call: Call, rel: Relation, op: Op) -> Result<Output, ApiError> {
+    if CrmMode::of(&call.caller.portal.crm_mode).hides(rel.owner) {
+        return binding::absent_owner(&call.params);
+    }
     let actor = call.caller.actor();
     let settings = call.caller.settings();
     let params = call.params;

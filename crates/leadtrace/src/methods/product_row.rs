@@ -4,6 +4,7 @@
 use super::in_tx;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
+use crm::simple_mode::CrmMode;
 use crm::{product_row, Ctx, EntityKind};
 
 pub fn register(r: &mut Registry) {
@@ -22,6 +23,9 @@ pub fn register(r: &mut Registry) {
 }
 
 async fn run(call: Call, kind: EntityKind, set: bool) -> Result<Output, ApiError> {
+    if CrmMode::of(&call.caller.portal.crm_mode).hides(kind) {
+        return product_row::absent_owner(&call.params);
+    }
     let actor = call.caller.actor();
     let settings = call.caller.settings();
     let params = call.params;
