@@ -354,7 +354,7 @@ fn not_found() -> ApiError {
 }
 
 fn access_denied() -> ApiError {
-    ApiError::coded("ACCESS_DENIED", "Access denied.", 403)
+    ApiError::coded("ACCESS_DENIED", "Access denied.", 400)
 }
 
 /// The owner of a binding call, checked for `action` (read to list, update to change).

@@ -12,6 +12,7 @@ pub mod field;
 pub mod filter;
 pub mod hooks;
 pub mod input;
+pub mod item_product_row;
 pub mod output;
 pub mod product_row;
 pub mod query;

@@ -41,6 +41,8 @@ pub struct ProductRow {
     pub discount_sum: f64,
     pub tax_rate: Option<f64>,
     pub tax_included: bool,
+    /// A label only (`VAT 20`); `crm.item.productrow.*` shows `No VAT` for an untaxed row without one.
+    pub tax_name: Option<String>,
     pub customized: bool,
     pub measure_code: i64,
     pub measure_name: String,
@@ -52,6 +54,18 @@ pub struct ProductRow {
     pub reserve_id: Option<i64>,
     pub date_reserve_end: Option<String>,
     pub reserve_quantity: Option<f64>,
+}
+
+/// The symbol of a unit of measure by its OKEI code, for the units a new Bitrix24 catalog has;
+/// any other code shows as pieces (there is no catalog of measures here).
+pub fn measure_name(code: i64) -> &'static str {
+    match code {
+        6 => "m",
+        112 => "l",
+        163 => "g",
+        166 => "kg",
+        _ => "pcs",
+    }
 }
 
 /// Bitrix24's `OWNER_TYPE` letter of the families that have product rows.
@@ -124,37 +138,38 @@ pub fn check_discount(d: &DiscountInput) -> Result<(), ApiError> {
 pub fn derive_prices(row: &mut ProductRow) {
     let tax = 1.0 + row.tax_rate.unwrap_or(0.0) / 100.0;
     let tax = if tax > 0.0 { tax } else { 1.0 };
-    row.price = money(row.price);
-    row.price_exclusive = if row.tax_included {
-        money(row.price / tax)
-    } else {
-        row.price
-    };
-    match row.discount_type_id {
+    // Computed unrounded and rounded once at the end, so no rounding error is carried along.
+    let price = money(row.price);
+    let exclusive = if row.tax_included { price / tax } else { price };
+    let (netto, rate, sum) = match row.discount_type_id {
         DISCOUNT_ABSOLUTE => {
-            row.discount_sum = money(row.discount_sum);
-            row.price_netto = money(row.price_exclusive + row.discount_sum);
-            row.discount_rate = if row.price_netto != 0.0 {
-                money(row.discount_sum / row.price_netto * 100.0)
+            let sum = row.discount_sum;
+            let netto = exclusive + sum;
+            let rate = if netto != 0.0 {
+                sum / netto * 100.0
             } else {
                 0.0
             };
+            (netto, rate, sum)
         }
         _ => {
             row.discount_type_id = DISCOUNT_PERCENT;
             let rate = row.discount_rate;
             if rate >= 100.0 {
-                row.discount_sum = money(row.discount_sum);
-                row.price_netto = money(row.price_exclusive + row.discount_sum);
+                (exclusive + row.discount_sum, rate, row.discount_sum)
             } else {
-                row.price_netto = money(row.price_exclusive / (1.0 - rate / 100.0));
-                row.discount_sum = money(row.price_netto * rate / 100.0);
+                let netto = exclusive / (1.0 - rate / 100.0);
+                (netto, rate, netto * rate / 100.0)
             }
-            row.discount_rate = money(rate);
         }
-    }
-    row.price_brutto = money(row.price_netto * tax);
-    row.price_account = row.price;
+    };
+    row.price = price;
+    row.price_exclusive = money(exclusive);
+    row.price_netto = money(netto);
+    row.price_brutto = money(netto * tax);
+    row.discount_rate = money(rate);
+    row.discount_sum = money(sum);
+    row.price_account = price;
 }
 
 /// `OPPORTUNITY` from rows: Σ PRICE × QUANTITY (decision D11).
@@ -186,6 +201,7 @@ pub fn row_from_input(
         sum: num("DISCOUNT_SUM"),
     };
     check_discount(&discount)?;
+    let measure_code = int("MEASURE_CODE").unwrap_or(796);
     let product_name = opt_text(field("PRODUCT_NAME").as_ref())
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
@@ -215,14 +231,15 @@ pub fn row_from_input(
             .as_ref()
             .and_then(wire::yes_no)
             .unwrap_or(false),
+        tax_name: opt_text(field("TAX_NAME").as_ref()).filter(|s| !s.is_empty()),
         customized: field("CUSTOMIZED")
             .as_ref()
             .and_then(wire::yes_no)
             .unwrap_or(true),
-        measure_code: int("MEASURE_CODE").unwrap_or(796),
+        measure_code,
         measure_name: opt_text(field("MEASURE_NAME").as_ref())
             .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "pcs".into()),
+            .unwrap_or_else(|| measure_name(measure_code).into()),
         sort: int("SORT").unwrap_or(0),
         xml_id: opt_text(field("XML_ID").as_ref()).filter(|s| !s.is_empty()),
         product_type: int("TYPE").filter(|t| *t > 0).unwrap_or(1),

@@ -475,16 +475,16 @@ async fn permissions(b: Backend) {
     );
     at!("crm.deal.contact.items.get", json!({"id": theirs}))
         .await
-        .assert_error(403, "ACCESS_DENIED", "Access denied.");
+        .assert_error(400, "ACCESS_DENIED", "Access denied.");
     at!(
         "crm.deal.contact.add",
         json!({"id": theirs, "fields": {"CONTACT_ID": c}}),
     )
     .await
-    .assert_error(403, "ACCESS_DENIED", "Access denied.");
+    .assert_error(400, "ACCESS_DENIED", "Access denied.");
     at!("crm.deal.contact.items.delete", json!({"id": theirs}))
         .await
-        .assert_error(403, "ACCESS_DENIED", "Access denied.");
+        .assert_error(400, "ACCESS_DENIED", "Access denied.");
     // reading a lead is enough to list its contacts, not to change them
     assert_eq!(
         at!("crm.lead.contact.items.get", json!({"id": lead}))
@@ -497,10 +497,10 @@ async fn permissions(b: Backend) {
         json!({"id": lead, "fields": {"CONTACT_ID": c}}),
     )
     .await
-    .assert_error(403, "ACCESS_DENIED", "Access denied.");
+    .assert_error(400, "ACCESS_DENIED", "Access denied.");
     at!("crm.quote.contact.items.get", json!({"id": 1}))
         .await
-        .assert_error(403, "ACCESS_DENIED", "Access denied.");
+        .assert_error(400, "ACCESS_DENIED", "Access denied.");
     assert!(
         app.call("crm.deal.contact.items.get", json!({"id": theirs}))
             .await

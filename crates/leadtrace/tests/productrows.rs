@@ -136,8 +136,8 @@ async fn set_get_shape_and_derived_prices(b: Backend) {
             [
                 &json!(500),
                 &json!(454.55),
-                &json!(505.06),
-                &json!(555.57),
+                &json!(505.05),
+                &json!(555.56),
                 &json!(50.51)
             ]
         );

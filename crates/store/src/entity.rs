@@ -32,7 +32,7 @@ pub(crate) fn product_owner_type(kind: EntityKind) -> &'static str {
 const PRODUCT_ROW_COLUMNS: &str = "owner_type, owner_id, sort, product_id, product_name, \
      original_product_name, product_description, price, price_exclusive, price_netto, price_brutto, \
      price_account, quantity, discount_type_id, discount_rate, discount_sum, tax_rate, tax_included, \
-     customized, measure_code, measure_name, xml_id, product_type, store_id, reserve_id, \
+     tax_name, customized, measure_code, measure_name, xml_id, product_type, store_id, reserve_id, \
      date_reserve_end, reserve_quantity";
 
 fn product_row_values(row: &ProductRow) -> Result<Vec<Value>, ApiError> {
@@ -63,6 +63,7 @@ fn product_row_values(row: &ProductRow) -> Result<Vec<Value>, ApiError> {
         row.discount_sum.into(),
         row.tax_rate.into(),
         yn(row.tax_included).into(),
+        row.tax_name.clone().into(),
         yn(row.customized).into(),
         row.measure_code.into(),
         row.measure_name.clone().into(),
@@ -98,15 +99,16 @@ fn product_row_from(r: &[DbValue]) -> Option<ProductRow> {
         discount_sum: f(16).unwrap_or(0.0),
         tax_rate: f(17),
         tax_included: val::text(&r[18]) == "Y",
-        customized: val::text(&r[19]) == "Y",
-        measure_code: val::int(&r[20]),
-        measure_name: val::text(&r[21]),
-        xml_id: val::opt_text(&r[22]),
-        product_type: val::int(&r[23]),
-        store_id: val::opt_int(&r[24]),
-        reserve_id: val::opt_int(&r[25]),
-        date_reserve_end: val::opt_text(&r[26]),
-        reserve_quantity: f(27),
+        tax_name: val::opt_text(&r[19]),
+        customized: val::text(&r[20]) == "Y",
+        measure_code: val::int(&r[21]),
+        measure_name: val::text(&r[22]),
+        xml_id: val::opt_text(&r[23]),
+        product_type: val::int(&r[24]),
+        store_id: val::opt_int(&r[25]),
+        reserve_id: val::opt_int(&r[26]),
+        date_reserve_end: val::opt_text(&r[27]),
+        reserve_quantity: f(28),
     })
 }
 

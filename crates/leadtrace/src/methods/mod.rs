@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod binding;
 pub mod entity;
+pub mod item_product_row;
 pub mod product_row;
 pub mod status;
 pub mod system;
@@ -23,6 +24,7 @@ pub fn registry() -> Registry {
     }
     binding::register(&mut r);
     product_row::register(&mut r);
+    item_product_row::register(&mut r);
     r
 }
 

@@ -269,6 +269,7 @@ ALTER TABLE crm_product_row ADD COLUMN discount_type_id INTEGER NOT NULL DEFAULT
 ALTER TABLE crm_product_row ADD COLUMN discount_rate REAL NOT NULL DEFAULT 0;
 ALTER TABLE crm_product_row ADD COLUMN discount_sum REAL NOT NULL DEFAULT 0;
 ALTER TABLE crm_product_row ADD COLUMN tax_rate REAL;
+ALTER TABLE crm_product_row ADD COLUMN tax_name TEXT;
 ALTER TABLE crm_product_row ADD COLUMN tax_included TEXT NOT NULL DEFAULT 'N';
 ALTER TABLE crm_product_row ADD COLUMN customized TEXT NOT NULL DEFAULT 'Y';
 ALTER TABLE crm_product_row ADD COLUMN measure_code INTEGER NOT NULL DEFAULT 796;
