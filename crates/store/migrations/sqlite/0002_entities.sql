@@ -281,3 +281,9 @@ ALTER TABLE crm_product_row ADD COLUMN reserve_id INTEGER;
 ALTER TABLE crm_product_row ADD COLUMN date_reserve_end TEXT;
 ALTER TABLE crm_product_row ADD COLUMN reserve_quantity REAL;
 CREATE INDEX crm_product_row_owner_sort ON crm_product_row (portal_id, owner_type, owner_id, sort, id);
+
+-- Deleting a company or contact clears the references other records keep to it (crm engine),
+-- and filters by these columns are common: index the ones 0001 left without.
+CREATE INDEX crm_lead_company_id ON crm_lead (portal_id, company_id);
+CREATE INDEX crm_lead_contact_id ON crm_lead (portal_id, contact_id);
+CREATE INDEX crm_quote_mycompany_id ON crm_quote (portal_id, mycompany_id);
