@@ -1,20 +1,24 @@
-//! The one generic entity engine behind `crm.<entity>.{add,update,get,list,delete,fields}`:
-//! parameters, permissions, dictionary checks, defaults and derived fields, over any `Storage`.
+//! The one generic entity engine behind `crm.<entity>.{add,update,get,list,delete,fields}` and
+//! `crm.item.*`: permissions, dictionary checks, defaults and derived fields, over any `Storage`.
 //!
 //! Family differences come from the field table (`EntityKind::fields`) and `hooks`; nothing here
-//! names a lead field except through those.
+//! names a lead field except through those. The `*_record` functions are the shared core and take
+//! parsed input; `add`/`update`/`get`/`list`/`delete` are the legacy view over them (parameters
+//! and output of `crm.<entity>.*`), `crate::item` is the `crm.item.*` view.
 
 use crate::actor::{Action, Level};
 use crate::binding::{self, OwnerColumn, Relation};
 use crate::entity::EntityKind;
+use crate::event::{self, EntityAction};
 use crate::field::{FieldDef, FieldKind};
 use crate::filter;
 use crate::hooks::{self, DefaultValue, Values};
 use crate::input::{self, Input, Mode, MultifieldOp};
 use crate::output;
-use crate::query::{Binding, CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Row, Status};
+use crate::query::{Binding, CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, Row, Status};
 use crate::select::{self, Selection};
 use crate::storage::{Assignments, Storage};
+use crate::userfield;
 use crate::wire;
 use crate::Ctx;
 use bx_wire::error::text;
@@ -24,6 +28,61 @@ use std::collections::HashMap;
 
 /// Legacy lists always answer pages of 50 (lists.md §1).
 pub const PAGE_SIZE: i64 = 50;
+
+/// Which API is answering: the legacy families speak in empty-code texts, `crm.item.*` in codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Legacy,
+    Item,
+}
+
+impl Dialect {
+    /// The caller's role does not allow `action` at all (or not on this record).
+    pub fn access_denied(self, action: Action) -> ApiError {
+        match self {
+            Dialect::Legacy => ApiError::access_denied(),
+            Dialect::Item => ApiError::item_access_denied(action == Action::Read),
+        }
+    }
+
+    pub fn not_found(self) -> ApiError {
+        match self {
+            Dialect::Legacy => ApiError::not_found(),
+            Dialect::Item => ApiError::element_not_found(),
+        }
+    }
+
+    /// A record that exists but that the caller may not read: legacy methods say so, while in the
+    /// item API such records are invisible (spec/entities.md §6.3).
+    pub fn unreadable(self, action: Action) -> ApiError {
+        match self {
+            Dialect::Legacy => self.access_denied(action),
+            Dialect::Item => self.not_found(),
+        }
+    }
+
+    /// A dictionary value (stage, source, currency, ...) that does not exist.
+    pub fn invalid_value(self, def: &FieldDef) -> ApiError {
+        match self {
+            Dialect::Legacy => ApiError::legacy(format!("Invalid value for field {}.", def.name)),
+            Dialect::Item => ApiError::field_value_not_valid(def.title),
+        }
+    }
+
+    /// A required field (`isRequired`) left out or blank (decision D14).
+    pub fn required(self, def: &FieldDef) -> ApiError {
+        match self {
+            Dialect::Legacy => {
+                ApiError::legacy(format!("Required field {} is not specified.", def.name))
+            }
+            Dialect::Item => ApiError::coded(
+                "CRM_FIELD_ERROR_REQUIRED",
+                format!("Field \"{}\" is required", def.title),
+                400,
+            ),
+        }
+    }
+}
 
 /// An array parameter (`fields`, `params`, `order`, `filter`): absent (or `null`) is `None`;
 /// present but not an array is the method's `Parameter '…' must be array.` error.
@@ -85,9 +144,7 @@ impl Draft {
     fn from_row(kind: EntityKind, sel: &Selection, row: &Row) -> Draft {
         let mut draft = Draft::new(kind);
         for def in &sel.fields {
-            draft
-                .current
-                .insert(def.name, row_value(sel, row, def.name));
+            draft.current.insert(def.name, sel.value(row, def.name));
         }
         draft
     }
@@ -135,24 +192,6 @@ impl Values for Draft {
         if let Some(def) = self.kind.field(name) {
             self.set_def(def, value);
         }
-    }
-}
-
-/// The value of a field in a row read with `sel`.
-fn row_value(sel: &Selection, row: &Row, name: &str) -> DbValue {
-    let Some(def) = sel.fields.iter().find(|f| f.name == name) else {
-        return DbValue::Null;
-    };
-    match def.column {
-        Some("id") => DbValue::Int(row.id),
-        Some(column) => sel
-            .columns()
-            .iter()
-            .position(|c| *c == column)
-            .and_then(|i| row.values.get(i))
-            .cloned()
-            .unwrap_or(DbValue::Null),
-        None => DbValue::Null,
     }
 }
 
@@ -212,6 +251,7 @@ async fn check_dictionaries<S: Storage>(
     portal: i64,
     draft: &mut Draft,
     dicts: &mut Dictionaries,
+    dialect: Dialect,
 ) -> Result<(), ApiError> {
     for i in 0..draft.changes.len() {
         let (def, value) = (draft.changes[i].0, draft.changes[i].1.clone());
@@ -231,12 +271,7 @@ async fn check_dictionaries<S: Storage>(
         };
         match found {
             Some(canon) => draft.changes[i].1 = DbValue::Text(canon),
-            None => {
-                return Err(ApiError::legacy(format!(
-                    "Invalid value for field {}.",
-                    def.name
-                )))
-            }
+            None => return Err(dialect.invalid_value(def)),
         }
     }
     Ok(())
@@ -318,7 +353,12 @@ fn is_blank(v: &DbValue) -> bool {
 
 /// Required fields (`isRequired` in the field table): missing or blank on add, blank on update
 /// → `Required field X is not specified.` (decision D14).
-fn check_required(kind: EntityKind, draft: &Draft, adding: bool) -> Result<(), ApiError> {
+fn check_required(
+    kind: EntityKind,
+    draft: &Draft,
+    adding: bool,
+    dialect: Dialect,
+) -> Result<(), ApiError> {
     for def in kind.fields().iter().filter(|f| f.required) {
         let missing = if adding {
             is_blank(&draft.get(def.name))
@@ -326,13 +366,23 @@ fn check_required(kind: EntityKind, draft: &Draft, adding: bool) -> Result<(), A
             draft.given(def.name) && is_blank(&draft.get(def.name))
         };
         if missing {
-            return Err(ApiError::legacy(format!(
-                "Required field {} is not specified.",
-                def.name
-            )));
+            return Err(dialect.required(def));
         }
     }
     Ok(())
+}
+
+/// The family's rules on the record about to be written, worded for the answering API.
+fn validate(
+    kind: EntityKind,
+    draft: &Draft,
+    adding: bool,
+    dialect: Dialect,
+) -> Result<(), ApiError> {
+    hooks::validate(kind, draft, adding).map_err(|name| match kind.field(name) {
+        Some(def) => dialect.invalid_value(def),
+        None => ApiError::legacy(format!("Invalid value for field {name}.")),
+    })
 }
 
 async fn apply_defaults<S: Storage>(
@@ -475,6 +525,25 @@ fn owns(kind: EntityKind, draft: &Draft, ctx: &Ctx<'_>) -> bool {
         && draft.get("ASSIGNED_BY_ID") == DbValue::Int(ctx.actor.user_id)
 }
 
+/// Whether the caller may read this record.
+fn can_read(kind: EntityKind, draft: &Draft, ctx: &Ctx<'_>) -> bool {
+    match ctx.actor.level(kind, Action::Read) {
+        Level::All => true,
+        Level::Own => owns(kind, draft, ctx),
+        Level::None => false,
+    }
+}
+
+/// The refusal for a record the caller may not `action` although their role allows it on their
+/// own records: invisible (item API) when they may not even read it.
+fn refuse(kind: EntityKind, draft: &Draft, ctx: &Ctx<'_>, action: Action, d: Dialect) -> ApiError {
+    if can_read(kind, draft, ctx) {
+        d.access_denied(action)
+    } else {
+        d.unreadable(action)
+    }
+}
+
 /// Reads one record with `sel`.
 async fn read_one<S: Storage>(
     s: &mut S,
@@ -501,35 +570,95 @@ async fn read_one<S: Storage>(
     Ok(s.list_entities(&query).await?.into_iter().next())
 }
 
-/// `crm.<entity>.add`: the new id as a JSON integer.
-pub async fn add<S: Storage>(
+/// Records the event of a successful write in the same transaction (the outbox).
+async fn emit<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
-    params: &Params,
-) -> Result<Output, ApiError> {
-    let fields = required_fields(params)?;
-    let options = array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
+    action: EntityAction,
+    id: i64,
+) -> Result<(), ApiError> {
+    let e = event::entity(kind, action, ctx.actor.portal_id, id, ctx.actor.user_id);
+    s.enqueue_event(&e).await
+}
+
+/// A stored record with everything readable: columns, user fields and multifield values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub sel: Selection,
+    pub row: Row,
+    pub multifields: Vec<Multifield>,
+}
+
+/// Reads a whole record without any permission check (for answering with the record the caller
+/// has just written). `None` when there is no such record.
+pub async fn fetch_record<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+) -> Result<Option<Stored>, ApiError> {
+    let sel = Selection::everything(kind);
+    let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
+        return Ok(None);
+    };
+    let multifields = if sel.multifields.is_empty() {
+        vec![]
+    } else {
+        s.multifields(kind, ctx.actor.portal_id, &[row.id]).await?
+    };
+    Ok(Some(Stored {
+        sel,
+        row,
+        multifields,
+    }))
+}
+
+/// Reads a whole record the caller may read.
+pub async fn read_record<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+    dialect: Dialect,
+) -> Result<Stored, ApiError> {
+    if ctx.actor.level(kind, Action::Read) == Level::None {
+        return Err(dialect.access_denied(Action::Read));
+    }
+    let Some(stored) = fetch_record(s, ctx, kind, id).await? else {
+        return Err(dialect.not_found());
+    };
+    if !can_read(kind, &Draft::from_row(kind, &stored.sel, &stored.row), ctx) {
+        return Err(dialect.unreadable(Action::Read));
+    }
+    Ok(stored)
+}
+
+/// Creates a record from normalised input; returns its id.
+pub async fn add_record<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    input: &Input,
+    dialect: Dialect,
+) -> Result<i64, ApiError> {
     let level = ctx.actor.level(kind, Action::Add);
     if level == Level::None {
-        return Err(ApiError::access_denied());
+        return Err(dialect.access_denied(Action::Add));
     }
-    // REGISTER_SONET_EVENT has nothing to act on here (no activity stream); IMPORT unlocks stamps.
-    let import = wire::param_flag(options, "IMPORT");
-    let input = input::normalize(
-        kind,
-        fields,
-        Mode::Add { import },
-        ctx.settings.time_zone,
-        ctx.now,
-    );
-
     let portal = ctx.actor.portal_id;
     let mut dicts = Dictionaries::default();
     let mut draft = Draft::new(kind);
-    apply_input(kind, &mut draft, &input);
-    check_required(kind, &draft, true)?;
-    check_dictionaries(s, portal, &mut draft, &mut dicts).await?;
+    apply_input(kind, &mut draft, input);
+    check_required(kind, &draft, true, dialect)?;
+    check_dictionaries(s, portal, &mut draft, &mut dicts, dialect).await?;
+    let ufs = userfield::of_kind(s, portal, kind).await?;
+    let mut uf = Map::new();
+    for (name, value) in userfield::value::prepare(s, ctx, &ufs, &input.uf, None, true).await? {
+        if let Some(v) = value {
+            uf.insert(name, v);
+        }
+    }
     apply_defaults(s, kind, ctx, &mut draft, &mut dicts).await?;
     derive_stage(s, ctx, kind, &mut draft, &mut dicts, true).await?;
     let new_values: Vec<(&str, &str)> = input
@@ -545,16 +674,16 @@ pub async fn add<S: Storage>(
         })
         .collect();
     multifield_flags(&mut draft, &new_values);
-    let plans = plan_bindings(s, ctx, kind, None, &input, &mut draft).await?;
+    let plans = plan_bindings(s, ctx, kind, None, input, &mut draft).await?;
     hooks::derive(kind, &mut draft);
-    hooks::validate(kind, &draft, true)?;
+    validate(kind, &draft, true, dialect)?;
 
     // With `Own`, a user may only create records that stay theirs.
     if level == Level::Own && !owns(kind, &draft, ctx) {
-        return Err(ApiError::access_denied());
+        return Err(dialect.access_denied(Action::Add));
     }
 
-    let uf = (!input.uf.is_empty()).then(|| input.uf.clone());
+    let uf = (!uf.is_empty()).then_some(uf);
     let id = s
         .insert_entity(kind, portal, draft.assignments(), uf)
         .await?;
@@ -579,39 +708,40 @@ pub async fn add<S: Storage>(
                 .await?;
         }
     }
-    Ok(Output::from(Value::from(id)))
+    emit(s, ctx, kind, EntityAction::Add, id).await?;
+    Ok(id)
 }
 
-/// `crm.<entity>.update`: `true`.
-pub async fn update<S: Storage>(
+/// Changes a record with normalised input.
+pub async fn update_record<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
-    params: &Params,
-) -> Result<Output, ApiError> {
-    let id = record_id(params)?;
-    let fields = required_fields(params)?;
-    // REGISTER_SONET_EVENT / REGISTER_HISTORY_EVENT are accepted; there is no feed or history to write.
-    array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
+    id: i64,
+    input: &Input,
+    dialect: Dialect,
+) -> Result<(), ApiError> {
     let level = ctx.actor.level(kind, Action::Update);
     if level == Level::None {
-        return Err(ApiError::access_denied());
+        return Err(dialect.access_denied(Action::Update));
     }
     let portal = ctx.actor.portal_id;
     let sel = Selection::everything(kind);
     let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
-        return Err(ApiError::not_found());
+        return Err(dialect.not_found());
     };
     let mut draft = Draft::from_row(kind, &sel, &row);
     if level == Level::Own && !owns(kind, &draft, ctx) {
-        return Err(ApiError::access_denied());
+        return Err(refuse(kind, &draft, ctx, Action::Update, dialect));
     }
 
-    let input = input::normalize(kind, fields, Mode::Update, ctx.settings.time_zone, ctx.now);
     let mut dicts = Dictionaries::default();
-    apply_input(kind, &mut draft, &input);
-    check_required(kind, &draft, false)?;
-    check_dictionaries(s, portal, &mut draft, &mut dicts).await?;
+    apply_input(kind, &mut draft, input);
+    check_required(kind, &draft, false, dialect)?;
+    check_dictionaries(s, portal, &mut draft, &mut dicts, dialect).await?;
+    let ufs = userfield::of_kind(s, portal, kind).await?;
+    let uf_changes =
+        userfield::value::prepare(s, ctx, &ufs, &input.uf, row.uf.as_ref(), false).await?;
     derive_stage(s, ctx, kind, &mut draft, &mut dicts, false).await?;
     draft.set("DATE_MODIFY", DbValue::Int(ctx.now));
     draft.set("MODIFY_BY_ID", DbValue::Int(ctx.actor.user_id));
@@ -677,15 +807,20 @@ pub async fn update<S: Storage>(
             .collect();
         multifield_flags(&mut draft, &values);
     }
-    let plans = plan_bindings(s, ctx, kind, Some(id), &input, &mut draft).await?;
+    let plans = plan_bindings(s, ctx, kind, Some(id), input, &mut draft).await?;
     hooks::derive(kind, &mut draft);
-    hooks::validate(kind, &draft, false)?;
+    validate(kind, &draft, false, dialect)?;
 
-    let uf = if input.uf.is_empty() {
+    let uf = if uf_changes.is_empty() {
         None
     } else {
         let mut merged = row.uf.clone().unwrap_or_default();
-        merged.extend(input.uf.clone());
+        for (name, value) in uf_changes {
+            match value {
+                Some(v) => merged.insert(name, v),
+                None => merged.remove(&name),
+            };
+        }
         Some(merged)
     };
     // The row update comes first, so a record deleted meanwhile fails before anything else is written.
@@ -693,7 +828,7 @@ pub async fn update<S: Storage>(
         .update_entity(kind, portal, id, draft.assignments(), uf)
         .await?
     {
-        return Err(ApiError::not_found());
+        return Err(dialect.not_found());
     }
     for op in planned {
         match op {
@@ -723,53 +858,22 @@ pub async fn update<S: Storage>(
     for (rel, old, new) in plans {
         binding::save(s, ctx, rel, id, &old, &new, OwnerColumn::AlreadySet).await?;
     }
-    Ok(Output::from(Value::Bool(true)))
+    // Bitrix24 fires `…Update` on every successful update call, changed or not (F5).
+    emit(s, ctx, kind, EntityAction::Update, id).await?;
+    Ok(())
 }
 
-/// `crm.<entity>.get`: the record in legacy form (leads.md §7).
-pub async fn get<S: Storage>(
+/// Deletes a record and everything that hangs on it.
+pub async fn delete_record<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
-    params: &Params,
-) -> Result<Output, ApiError> {
-    let id = record_id(params)?;
-    let level = ctx.actor.level(kind, Action::Read);
-    if level == Level::None {
-        return Err(ApiError::access_denied());
-    }
-    let sel = Selection::everything(kind);
-    let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
-        return Err(ApiError::not_found());
-    };
-    if level == Level::Own && !owns(kind, &Draft::from_row(kind, &sel, &row), ctx) {
-        return Err(ApiError::access_denied());
-    }
-    let multifields = if sel.multifields.is_empty() {
-        vec![]
-    } else {
-        s.multifields(kind, ctx.actor.portal_id, &[row.id]).await?
-    };
-    Ok(Output::from(output::format_record(
-        kind,
-        &sel,
-        &row,
-        &multifields,
-        ctx.settings,
-    )))
-}
-
-/// `crm.<entity>.delete`: `true`.
-pub async fn delete<S: Storage>(
-    s: &mut S,
-    ctx: &Ctx<'_>,
-    kind: EntityKind,
-    params: &Params,
-) -> Result<Output, ApiError> {
-    let id = record_id(params)?;
+    id: i64,
+    dialect: Dialect,
+) -> Result<(), ApiError> {
     let level = ctx.actor.level(kind, Action::Delete);
     if level == Level::None {
-        return Err(ApiError::access_denied());
+        return Err(dialect.access_denied(Action::Delete));
     }
     if level == Level::Own {
         let sel = Selection {
@@ -777,23 +881,25 @@ pub async fn delete<S: Storage>(
             ..Selection::standard(kind)
         };
         let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
-            return Err(ApiError::not_found());
+            return Err(dialect.not_found());
         };
-        if !owns(kind, &Draft::from_row(kind, &sel, &row), ctx) {
-            return Err(ApiError::access_denied());
+        let draft = Draft::from_row(kind, &sel, &row);
+        if !owns(kind, &draft, ctx) {
+            return Err(refuse(kind, &draft, ctx, Action::Delete, dialect));
         }
     }
     if !exists(s, ctx, kind, id).await? {
-        return Err(ApiError::not_found());
+        return Err(dialect.not_found());
     }
     // What points at the record goes in the same transaction: bindings (re-electing primaries
     // of the records they leave) and company/contact references of other records.
     binding::detach(s, ctx, kind, id).await?;
     clear_references(s, ctx, kind, id).await?;
     if !s.delete_entity(kind, ctx.actor.portal_id, id).await? {
-        return Err(ApiError::not_found());
+        return Err(dialect.not_found());
     }
-    Ok(Output::from(Value::Bool(true)))
+    emit(s, ctx, kind, EntityAction::Delete, id).await?;
+    Ok(())
 }
 
 /// Whether a record exists (regardless of permissions).
@@ -885,11 +991,13 @@ pub(crate) async fn legacy_record<S: Storage>(
     } else {
         s.multifields(kind, ctx.actor.portal_id, &[row.id]).await?
     };
+    let ufs = userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
     Ok(Some(output::format_record(
         kind,
         &sel,
         &row,
         &multifields,
+        &ufs,
         ctx.settings,
     )))
 }
@@ -910,14 +1018,16 @@ pub async fn field_value<S: Storage>(
         ..Selection::standard(kind)
     };
     Ok(match read_one(s, ctx, kind, id, &sel).await? {
-        Some(row) => row_value(&sel, &row, name),
+        Some(row) => sel.value(&row, name),
         None => DbValue::Null,
     })
 }
 
 /// Sets fields of a stored record outside add/update (bindings, product-row totals, cleanup
-/// after a delete), re-running the family's derivations; `touch` stamps DATE_MODIFY and
-/// MODIFY_BY_ID. A record that does not exist is left alone.
+/// after a delete), re-running the family's derivations; `touch` marks a change made through the
+/// record's own methods (its bindings or product rows): it stamps DATE_MODIFY and MODIFY_BY_ID
+/// and fires the record's `…Update` event, as an update would (F5). A record that does not
+/// exist is left alone.
 pub async fn set_fields<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
@@ -941,6 +1051,9 @@ pub async fn set_fields<S: Storage>(
     }
     s.update_entity(kind, ctx.actor.portal_id, id, draft.assignments(), None)
         .await?;
+    if touch {
+        emit(s, ctx, kind, EntityAction::Update, id).await?;
+    }
     Ok(())
 }
 
@@ -1001,38 +1114,40 @@ pub fn page_window(start: i64) -> (i64, bool) {
     }
 }
 
-/// `crm.<entity>.list`: one page of records with `total` and `next` (lists.md §1–2).
-pub async fn list<S: Storage>(
+/// A parsed list request: the view has turned its grammar into the query model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListRequest {
+    pub filter: Cond,
+    pub order: Vec<Order>,
+    pub sel: Selection,
+    /// The raw `start` (`-1` skips counting).
+    pub start: i64,
+}
+
+/// One page of a list: the rows, their multifield values (when selected), `total` and `next`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub rows: Vec<Row>,
+    pub multifields: Vec<Multifield>,
+    pub total: i64,
+    pub next: Option<i64>,
+}
+
+/// One page of the records the caller may read (lists.md §1): with `Own`, only the caller's
+/// records exist for the list, so `total` counts only those too.
+pub async fn list_records<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
-    params: &Params,
-) -> Result<Output, ApiError> {
-    let order = array_param(params, "order", text::ORDER_MUST_BE_ARRAY)?;
-    let filter = array_param(params, "filter", text::FILTER_MUST_BE_ARRAY)?;
+    request: ListRequest,
+    dialect: Dialect,
+) -> Result<Page, ApiError> {
     let level = ctx.actor.level(kind, Action::Read);
     if level == Level::None {
-        return Err(ApiError::access_denied());
+        return Err(dialect.access_denied(Action::Read));
     }
-    let empty = Value::Object(Map::new());
-    let parsed = filter::parse_legacy_filter(
-        kind.fields(),
-        true,
-        filter.unwrap_or(&empty),
-        ctx.settings.time_zone,
-        ctx.now,
-    );
-    if !parsed.dropped.is_empty() || !parsed.notes.is_empty() {
-        tracing::warn!(
-            method = %format!("crm.{}.list", kind.method_name()),
-            dropped = ?parsed.dropped,
-            notes = ?parsed.notes,
-            "legacy filter: keys dropped or reinterpreted"
-        );
-    }
-    let mut conds = vec![parsed.cond];
+    let mut conds = vec![request.filter];
     if level == Level::Own {
-        // Only the caller's records exist for this list, so `total` counts only those too.
         match column_of(kind, "ASSIGNED_BY_ID") {
             Some(column) => conds.push(Cond::Cmp {
                 col: Col::Column(column),
@@ -1043,13 +1158,13 @@ pub async fn list<S: Storage>(
             None => conds.push(Cond::False),
         }
     }
-    let sel = select::parse_select(kind, wire::legacy(params, "select"));
-    let (offset, count) = page_window(wire::start(params));
+    let sel = request.sel;
+    let (offset, count) = page_window(request.start);
     let query = ListQuery {
         kind,
         portal_id: ctx.actor.portal_id,
         filter: Cond::all(conds),
-        order: select::parse_order(kind, order.unwrap_or(&empty)),
+        order: request.order,
         columns: sel.columns(),
         with_uf: sel.with_uf(),
         offset,
@@ -1078,16 +1193,145 @@ pub async fn list<S: Storage>(
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         s.multifields(kind, ctx.actor.portal_id, &ids).await?
     };
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|row| output::format_record(kind, &sel, row, &multifields, ctx.settings))
-        .collect();
-    Ok(Output::list(Value::Array(items), total, next))
+    Ok(Page {
+        rows,
+        multifields,
+        total,
+        next,
+    })
 }
 
-/// `crm.<entity>.fields`.
-pub fn fields(kind: EntityKind) -> Value {
-    output::describe_fields(kind)
+/// `crm.<entity>.add`: the new id as a JSON integer.
+pub async fn add<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let fields = required_fields(params)?;
+    let options = array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
+    // REGISTER_SONET_EVENT has nothing to act on here (no activity stream); IMPORT unlocks stamps.
+    let import = wire::param_flag(options, "IMPORT");
+    let input = input::normalize(
+        kind,
+        fields,
+        Mode::Add { import },
+        ctx.settings.time_zone,
+        ctx.now,
+    );
+    let id = add_record(s, ctx, kind, &input, Dialect::Legacy).await?;
+    Ok(Output::from(Value::from(id)))
+}
+
+/// `crm.<entity>.update`: `true`.
+pub async fn update<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let id = record_id(params)?;
+    let fields = required_fields(params)?;
+    // REGISTER_SONET_EVENT / REGISTER_HISTORY_EVENT are accepted; there is no feed or history to write.
+    array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
+    let input = input::normalize(kind, fields, Mode::Update, ctx.settings.time_zone, ctx.now);
+    update_record(s, ctx, kind, id, &input, Dialect::Legacy).await?;
+    Ok(Output::from(Value::Bool(true)))
+}
+
+/// `crm.<entity>.get`: the record in legacy form (leads.md §7).
+pub async fn get<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let id = record_id(params)?;
+    let stored = read_record(s, ctx, kind, id, Dialect::Legacy).await?;
+    let ufs = userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
+    Ok(Output::from(output::format_record(
+        kind,
+        &stored.sel,
+        &stored.row,
+        &stored.multifields,
+        &ufs,
+        ctx.settings,
+    )))
+}
+
+/// `crm.<entity>.delete`: `true`.
+pub async fn delete<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let id = record_id(params)?;
+    delete_record(s, ctx, kind, id, Dialect::Legacy).await?;
+    Ok(Output::from(Value::Bool(true)))
+}
+
+/// `crm.<entity>.list`: one page of records with `total` and `next` (lists.md §1–2).
+pub async fn list<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let order = array_param(params, "order", text::ORDER_MUST_BE_ARRAY)?;
+    let filter = array_param(params, "filter", text::FILTER_MUST_BE_ARRAY)?;
+    if ctx.actor.level(kind, Action::Read) == Level::None {
+        return Err(ApiError::access_denied());
+    }
+    let empty = Value::Object(Map::new());
+    let ufs = userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
+    let parsed = filter::parse_legacy_filter(
+        kind.fields(),
+        &ufs,
+        filter.unwrap_or(&empty),
+        ctx.settings.time_zone,
+        ctx.now,
+    );
+    if !parsed.dropped.is_empty() || !parsed.notes.is_empty() {
+        tracing::warn!(
+            method = %format!("crm.{}.list", kind.method_name()),
+            dropped = ?parsed.dropped,
+            notes = ?parsed.notes,
+            "legacy filter: keys dropped or reinterpreted"
+        );
+    }
+    let request = ListRequest {
+        filter: parsed.cond,
+        order: select::parse_order(kind, &ufs, order.unwrap_or(&empty)),
+        sel: select::parse_select(kind, &ufs, wire::legacy(params, "select")),
+        start: wire::start(params),
+    };
+    let page = list_records(s, ctx, kind, request.clone(), Dialect::Legacy).await?;
+    let items: Vec<Value> = page
+        .rows
+        .iter()
+        .map(|row| {
+            output::format_record(
+                kind,
+                &request.sel,
+                row,
+                &page.multifields,
+                &ufs,
+                ctx.settings,
+            )
+        })
+        .collect();
+    Ok(Output::list(Value::Array(items), page.total, page.next))
+}
+
+/// `crm.<entity>.fields`: the field table and the portal's user fields of the entity type.
+pub async fn fields<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+) -> Result<Output, ApiError> {
+    let ufs = userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
+    Ok(Output::from(output::describe_fields(kind, &ufs)))
 }
 
 #[cfg(test)]

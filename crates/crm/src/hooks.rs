@@ -7,7 +7,6 @@
 
 use crate::entity::EntityKind;
 use crate::query::DbValue;
-use bx_wire::ApiError;
 
 /// The stage-like field of a family and what follows from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,14 +153,15 @@ pub fn max_chars(kind: EntityKind, name: &str) -> Option<usize> {
     }
 }
 
-/// Family rules checked on the record about to be written (after input and defaults).
-pub fn validate(kind: EntityKind, record: &dyn Values, adding: bool) -> Result<(), ApiError> {
+/// Family rules checked on the record about to be written (after input and defaults); `Err`
+/// names the field whose value is not valid (the engine words the error for the API answering).
+pub fn validate(kind: EntityKind, record: &dyn Values, adding: bool) -> Result<(), &'static str> {
     if kind == EntityKind::Deal && adding {
         // Only pipeline 0 exists (entities.md §2 decision); CATEGORY_ID is immutable, so this
         // only matters on add.
         match record.get("CATEGORY_ID") {
             DbValue::Null | DbValue::Int(0) => {}
-            _ => return Err(ApiError::legacy("Invalid value for field CATEGORY_ID.")),
+            _ => return Err("CATEGORY_ID"),
         }
     }
     Ok(())
@@ -261,10 +261,7 @@ mod tests {
         deal.set("CATEGORY_ID", DbValue::Int(0));
         assert!(validate(EntityKind::Deal, &deal, true).is_ok());
         deal.set("CATEGORY_ID", DbValue::Int(3));
-        assert_eq!(
-            validate(EntityKind::Deal, &deal, true),
-            Err(ApiError::legacy("Invalid value for field CATEGORY_ID."))
-        );
+        assert_eq!(validate(EntityKind::Deal, &deal, true), Err("CATEGORY_ID"));
         // Immutable after add: an update never carries it, and a stored one is not re-checked.
         assert!(validate(EntityKind::Deal, &deal, false).is_ok());
     }

@@ -32,8 +32,9 @@ impl CrmMode {
 
     pub fn parse(s: &str) -> Option<CrmMode> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "classic" => Some(CrmMode::Classic),
-            "simple" => Some(CrmMode::Simple),
+            // The numbers are `crm.enum.settings.mode`'s ids, accepted in a stored setting too.
+            "classic" | "1" => Some(CrmMode::Classic),
+            "simple" | "2" => Some(CrmMode::Simple),
             _ => None,
         }
     }

@@ -1,5 +1,5 @@
 //! Start-up: open the store, make sure the default portal, its administrator (user 1) and an
-//! inbound webhook exist, then serve HTTP or HTTPS until asked to stop.
+//! inbound webhook exist, then serve HTTP or HTTPS and deliver events until asked to stop.
 
 use crate::config::ServeConfig;
 use crate::state::AppState;
@@ -101,20 +101,24 @@ pub struct Running {
     pub state: AppState,
     handle: axum_server::Handle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    events: crate::delivery::Worker,
 }
 
 impl Running {
-    /// Stops accepting connections, lets running requests finish, and waits.
+    /// Stops accepting connections, lets running requests finish, stops event delivery (what is
+    /// not delivered yet stays queued for the next start), and waits.
     pub async fn shutdown(self) {
         self.handle
             .graceful_shutdown(Some(std::time::Duration::from_secs(10)));
         let _ = self.task.await;
+        self.events.stop().await;
         self.state.store().close().await;
     }
 
     /// Waits until the server stops (it stops on `shutdown` or a fatal error).
     pub async fn wait(self) -> std::io::Result<()> {
         let r = self.task.await.unwrap_or(Ok(()));
+        self.events.stop().await;
         self.state.store().close().await;
         r
     }
@@ -126,6 +130,9 @@ impl Running {
 
 /// Opens storage, bootstraps the default portal and starts serving.
 pub async fn start(config: ServeConfig) -> Result<Running, String> {
+    if let Some(url) = &config.public_url {
+        crate::delivery::Site::from_url(url)?;
+    }
     let store = Store::open(&config.database_url)
         .await
         .map_err(|e| format!("cannot open {}: {e}", config.database_url))?;
@@ -166,6 +173,10 @@ pub async fn start(config: ServeConfig) -> Result<Running, String> {
     };
     let base_url = format!("{scheme}://{host}:{}", addr.port());
     let webhook_url = format!("{base_url}/rest/{}/{}/", hook.user_id, hook.code);
+    let site = crate::delivery::Site::from_url(config.public_url.as_deref().unwrap_or(&base_url))?;
+    // Events queued before this start (a restart, or another instance's) go out from here on.
+    let events =
+        crate::delivery::Worker::start(state.store().clone(), config.events.clone(), site)?;
     Ok(Running {
         addr,
         base_url,
@@ -174,5 +185,6 @@ pub async fn start(config: ServeConfig) -> Result<Running, String> {
         state,
         handle,
         task,
+        events,
     })
 }

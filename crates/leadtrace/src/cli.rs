@@ -2,12 +2,13 @@
 //! `token`, `portal`) that work on the same database while the server runs or not.
 
 use crate::bootstrap;
-use crate::config::ServeConfig;
+use crate::config::{EventsConfig, ServeConfig};
 use clap::{Args, Parser, Subcommand};
 use crm::Rights;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use store::{NewUser, Store, Token};
+use std::time::Duration;
+use store::{HandlerFilter, HandlerKind, NewEventHandler, NewUser, Store, Token};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -47,6 +48,9 @@ pub enum Command {
     /// Portal settings.
     #[command(subcommand)]
     Portal(PortalCommand),
+    /// Outgoing webhooks: event handlers configured for the portal (spec/events.md §1.1).
+    #[command(subcommand)]
+    Event(EventCommand),
 }
 
 #[derive(Args, Debug)]
@@ -73,6 +77,63 @@ pub struct ServeArgs {
     /// Refuse webhook calls over plain HTTP, as Bitrix24 does.
     #[arg(long, env = "LEADTRACE_REQUIRE_HTTPS")]
     pub require_https: bool,
+    /// The address clients reach this server at, e.g. `https://crm.example.com` (the `domain`
+    /// and endpoints sent with events). Default: the listening address.
+    #[arg(long, env = "LEADTRACE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    #[command(flatten)]
+    pub events: EventsArgs,
+}
+
+/// Event delivery (spec/events.md §3). Bitrix24 sends an event once and never retries; retrying
+/// is our extension, on by default (`--events-retry-enabled false` for Bitrix24's behaviour).
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Retry deliveries that failed (connection error, timeout, non-2xx answer).
+    #[arg(long, env = "LEADTRACE_EVENTS_RETRY_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub events_retry_enabled: bool,
+    /// Attempts in all, the first included.
+    #[arg(long, env = "LEADTRACE_EVENTS_RETRY_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub events_retry_max_attempts: u32,
+    /// Wait before the first retry, in seconds (fractions allowed).
+    #[arg(long, env = "LEADTRACE_EVENTS_RETRY_INITIAL_DELAY_SECONDS", default_value_t = 1.0, value_parser = seconds)]
+    pub events_retry_initial_delay_seconds: f64,
+    /// Each later wait is this many times the previous one.
+    #[arg(long, env = "LEADTRACE_EVENTS_RETRY_MULTIPLIER", default_value_t = 2.0, value_parser = multiplier)]
+    pub events_retry_multiplier: f64,
+    /// The longest wait between attempts, in seconds.
+    #[arg(long, env = "LEADTRACE_EVENTS_RETRY_MAX_DELAY_SECONDS", default_value_t = 300.0, value_parser = seconds)]
+    pub events_retry_max_delay_seconds: f64,
+    /// A handler that has not answered within this many seconds has failed.
+    #[arg(long, env = "LEADTRACE_EVENTS_TIMEOUT_SECONDS", default_value_t = 10.0, value_parser = seconds)]
+    pub events_timeout_seconds: f64,
+}
+
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=1e9).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds")),
+    }
+}
+
+fn multiplier(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (1.0..=1000.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a multiplier between 1 and 1000")),
+    }
+}
+
+impl EventsArgs {
+    pub fn config(&self) -> EventsConfig {
+        EventsConfig {
+            retry_enabled: self.events_retry_enabled,
+            max_attempts: self.events_retry_max_attempts,
+            initial_delay: Duration::from_secs_f64(self.events_retry_initial_delay_seconds),
+            multiplier: self.events_retry_multiplier,
+            max_delay: Duration::from_secs_f64(self.events_retry_max_delay_seconds),
+            timeout: Duration::from_secs_f64(self.events_timeout_seconds),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +202,37 @@ pub enum TokenCommand {
         /// Lifetime: `3600`, `90s`, `30m`, `1h`, `2d`.
         #[arg(long, default_value = "1h")]
         ttl: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EventCommand {
+    /// Send an event to a URL (an outgoing webhook); prints the handler's ID and its application
+    /// token (sent as `auth[application_token]`, for the handler to check).
+    Add {
+        /// Event name in any case, e.g. `onCrmLeadAdd`.
+        #[arg(long)]
+        event: String,
+        /// The handler URL (http or https).
+        #[arg(long)]
+        handler: String,
+        /// The user the webhook belongs to.
+        #[arg(long, default_value_t = 1)]
+        user: i64,
+        /// The application token (by default the one of the webhook's other events with the same
+        /// URL and user, or a new random one).
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// List outgoing webhooks and the handlers applications bound.
+    List,
+    /// Remove a handler by ID; its undelivered events are dropped.
+    Remove { id: i64 },
+    /// Show recent deliveries (state, attempts, last error).
+    Log {
+        /// Only this handler's.
+        #[arg(long)]
+        handler: Option<i64>,
     },
 }
 
@@ -238,6 +330,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                 tls_key: a.tls_key,
                 max_body_bytes: a.max_body_bytes,
                 require_https: a.require_https,
+                public_url: a.public_url,
+                events: a.events.config(),
             };
             let running = bootstrap::start(config).await?;
             println!("leadtrace listening on {}", running.base_url);
@@ -403,6 +497,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{printed}");
             Ok(())
         }
+        Command::Event(command) => event_command(&cli.database_url, command).await,
         Command::Portal(PortalCommand::Set {
             time_zone,
             currency,
@@ -433,6 +528,129 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.description().to_string())
         }
     }
+}
+
+async fn event_command(database_url: &str, command: EventCommand) -> Result<(), String> {
+    let (store, portal) = open(database_url).await?;
+    match command {
+        EventCommand::Add {
+            event,
+            handler,
+            user,
+            token,
+        } => {
+            let event = crate::methods::event::known_event(&event)
+                .ok_or_else(|| format!("unknown event '{event}' (see the `events` method)"))?;
+            crate::methods::event::check_handler_url(&handler)
+                .map_err(|e| e.description().to_string())?;
+            let (id, token) = store
+                .write(move |tx| {
+                    Box::pin(async move {
+                        if tx.user(portal.id, user).await?.is_none() {
+                            return Err(bx_wire::ApiError::legacy(format!(
+                                "no user with ID {user}"
+                            )));
+                        }
+                        let filter = HandlerFilter {
+                            kind: Some(HandlerKind::Webhook),
+                            user_id: Some(user),
+                            ..HandlerFilter::default()
+                        };
+                        let existing = tx.event_handlers(portal.id, &filter).await?;
+                        if existing
+                            .iter()
+                            .any(|h| h.event_name == event && h.handler == handler)
+                        {
+                            return Err(bx_wire::ApiError::legacy(format!(
+                                "{event} is already sent to {handler}"
+                            )));
+                        }
+                        // One outgoing webhook (a URL) has one token for all its events.
+                        let token = token
+                            .or_else(|| {
+                                existing
+                                    .iter()
+                                    .find(|h| h.handler == handler)
+                                    .map(|h| h.application_token.clone())
+                            })
+                            .unwrap_or_else(store::events::random_hex);
+                        let id = tx
+                            .add_event_handler(&NewEventHandler {
+                                portal_id: portal.id,
+                                kind: HandlerKind::Webhook,
+                                app_id: String::new(),
+                                event_name: event,
+                                handler,
+                                auth_type: 0,
+                                offline: false,
+                                auth_connector: String::new(),
+                                options: serde_json::json!({}),
+                                user_id: user,
+                                scopes: Vec::new(),
+                                application_token: token.clone(),
+                            })
+                            .await?;
+                        Ok((id, token))
+                    })
+                })
+                .await
+                .map_err(|e| e.description().to_string())?;
+            println!("{id}\t{token}");
+        }
+        EventCommand::List => {
+            let handlers = store
+                .read(move |tx| {
+                    Box::pin(async move {
+                        tx.event_handlers(portal.id, &HandlerFilter::default())
+                            .await
+                    })
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            for h in handlers {
+                let kind = match h.kind {
+                    HandlerKind::Webhook => "webhook",
+                    HandlerKind::App if h.offline => "app-offline",
+                    HandlerKind::App => "app",
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\tuser {}\t{}",
+                    h.id, kind, h.event_name, h.handler, h.user_id, h.application_token
+                );
+            }
+        }
+        EventCommand::Remove { id } => {
+            let removed = store
+                .write(move |tx| {
+                    Box::pin(async move { tx.remove_event_handlers(portal.id, &[id]).await })
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            if removed == 0 {
+                return Err(format!("no event handler with ID {id}"));
+            }
+        }
+        EventCommand::Log { handler } => {
+            let rows = store
+                .read(move |tx| Box::pin(async move { tx.deliveries(portal.id, handler).await }))
+                .await
+                .map_err(|e| e.to_string())?;
+            for d in rows {
+                println!(
+                    "{}\thandler {}\t{}\t{}\t{}\tattempts {}\t{}",
+                    d.id,
+                    d.handler_id,
+                    d.event_name,
+                    d.data,
+                    d.state,
+                    d.attempts,
+                    d.last_error.unwrap_or_default()
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

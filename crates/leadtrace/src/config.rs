@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -18,6 +19,40 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// Answer webhook calls over plain HTTP with `INVALID_REQUEST` / `Https required`.
     pub require_https: bool,
+    /// The address clients reach this server at (`https://crm.example.com`): the `domain` and
+    /// endpoints sent with events. Default: the address the server listens on.
+    pub public_url: Option<String>,
+    /// Delivery of events to handlers.
+    pub events: EventsConfig,
+}
+
+/// Event delivery (spec/events.md §3, decision F1: retries are our extension).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventsConfig {
+    /// Retry failed deliveries. Off is Bitrix24's behaviour: one attempt.
+    pub retry_enabled: bool,
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Wait before the second attempt; each later wait is `multiplier` times longer.
+    pub initial_delay: Duration,
+    pub multiplier: f64,
+    /// The longest wait between attempts.
+    pub max_delay: Duration,
+    /// A handler that has not answered within this time has failed.
+    pub timeout: Duration,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            retry_enabled: true,
+            max_attempts: 5,
+            initial_delay: Duration::from_secs(1),
+            multiplier: 2.0,
+            max_delay: Duration::from_secs(300),
+            timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 impl Default for ServeConfig {
@@ -32,6 +67,8 @@ impl Default for ServeConfig {
             tls_key: None,
             max_body_bytes: 32 * 1024 * 1024,
             require_https: false,
+            public_url: None,
+            events: EventsConfig::default(),
         }
     }
 }

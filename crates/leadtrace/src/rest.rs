@@ -115,6 +115,12 @@ async fn handle(
 ) -> Result<(bx_wire::Output, Value), ApiError> {
     let is_https = request.uri().scheme_str() == Some("https") || state.config().tls;
     let (mut params, bearer) = read_params(state, request).await?;
+    // Reserved, so stripped below; the call runs with it (offline events skip the changes of
+    // their own connector, spec/events.md §4).
+    let connector = match params.get("auth_connector") {
+        Some(Value::String(c)) if !c.is_empty() => Some(c.clone()),
+        _ => None,
+    };
     let creds = auth::take_credentials(path.webhook, bearer.as_deref(), &mut params);
     if state.config().require_https && !is_https && matches!(creds, Credentials::Webhook { .. }) {
         return Err(ApiError::HttpsRequired);
@@ -125,7 +131,11 @@ async fn handle(
             oauth: caller.is_oauth(),
         });
     }
-    let (outcome, time) = registry::invoke(state, &caller, method, params).await;
+    let (outcome, time) = store::events::with_auth_connector(
+        connector,
+        registry::invoke(state, &caller, method, params),
+    )
+    .await;
     let output = outcome?;
     Ok((output, time.to_value(caller.offset())))
 }

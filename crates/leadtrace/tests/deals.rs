@@ -15,6 +15,7 @@ backend_tests!(
     list_filter_order_paging,
     errors_and_delete,
     own_level_role,
+    user_fields_on_deals,
 );
 
 /// Keys of `crm.deal.get` in the order of the docs' example (b24restdocs `crm-deal-get.md`).
@@ -122,6 +123,13 @@ async fn add_get_shape_and_defaults(b: Backend) {
 
 async fn docs_add_example_with_upper_case_keys(b: Backend) {
     let app = spawn_app(b).await;
+    // Only defined user fields are kept.
+    app.call(
+        "crm.deal.userfield.add",
+        json!({"fields": {"FIELD_NAME": "UF_CRM_1721244482250", "USER_TYPE_ID": "string"}}),
+    )
+    .await
+    .result();
     let r = app
         .call(
             "crm.deal.add",
@@ -528,4 +536,66 @@ async fn own_level_role(b: Backend) {
     app.call_at(&hook, "crm.contact.list", json!({}))
         .await
         .assert_error(400, "", "Access denied.");
+}
+
+async fn user_fields_on_deals(b: Backend) {
+    let app = spawn_app(b).await;
+    let r = app
+        .call(
+            "crm.deal.userfield.add",
+            json!({"fields": {"FIELD_NAME": "BUDGET", "USER_TYPE_ID": "double", "LABEL": "Budget"}}),
+        )
+        .await;
+    let uf_id = r.result().as_i64().expect("userfield id");
+    let got = app
+        .call("crm.deal.userfield.get", json!({"id": uf_id}))
+        .await;
+    assert_eq!(got.result()["FIELD_NAME"], "UF_CRM_BUDGET");
+    assert_eq!(got.result()["ENTITY_ID"], "CRM_DEAL");
+    // A deal field is not a lead field.
+    app.call("crm.lead.userfield.get", json!({"id": uf_id}))
+        .await
+        .assert_error(403, "", "Access denied.");
+
+    let small = app
+        .add(
+            "deal",
+            json!({"TITLE": "small", "UF_CRM_BUDGET": "10.5", "UF_CRM_NOPE": "x"}),
+        )
+        .await;
+    let big = app
+        .add("deal", json!({"TITLE": "big", "UF_CRM_BUDGET": 2500}))
+        .await;
+    let deal = app.record("deal", small).await;
+    assert_eq!(deal["UF_CRM_BUDGET"], "10.5");
+    assert!(
+        deal.get("UF_CRM_NOPE").is_none(),
+        "undefined user fields are dropped"
+    );
+    app.call(
+        "crm.deal.update",
+        json!({"id": small, "fields": {"UF_CRM_BUDGET": "abc"}}),
+    )
+    .await
+    .assert_error(400, "", "Invalid value for field UF_CRM_BUDGET.");
+
+    let r = app
+        .call(
+            "crm.deal.list",
+            json!({"filter": {">UF_CRM_BUDGET": 100}, "select": ["ID", "UF_CRM_BUDGET"]}),
+        )
+        .await;
+    assert_eq!(
+        r.result(),
+        &json!([{"ID": big.to_string(), "UF_CRM_BUDGET": "2500"}])
+    );
+    let fields = app.call("crm.deal.fields", json!({})).await;
+    assert_eq!(fields.result()["UF_CRM_BUDGET"]["isDynamic"], json!(true));
+    assert_eq!(fields.result()["UF_CRM_BUDGET"]["type"], "double");
+
+    // The item view of the same deal sees the same value.
+    let item = app
+        .call("crm.item.get", json!({"entityTypeId": 2, "id": big}))
+        .await;
+    assert_eq!(item.result()["item"]["ufCrm_BUDGET"].as_f64(), Some(2500.0));
 }

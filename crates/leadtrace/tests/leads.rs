@@ -13,6 +13,7 @@ backend_tests!(
     list_paging_next_total,
     list_filters_select_order,
     delete_removes_multifields,
+    cyrillic_filters_ignore_case,
     status_dictionaries,
 );
 
@@ -529,4 +530,26 @@ async fn status_dictionaries(b: Backend) {
         r.result()[0],
         json!({"NAME": "Unprocessed", "SORT": 10, "STATUS_ID": "NEW"})
     );
+}
+
+async fn cyrillic_filters_ignore_case(b: Backend) {
+    let app = spawn_app(b).await;
+    let id = app
+        .add_lead(
+            json!({"TITLE": "Иванов Пётр", "NAME": "Ёлка", "EMAIL": [{"VALUE": "Пётр@Пример.рф"}]}),
+        )
+        .await;
+    app.add_lead(json!({"TITLE": "Петров"})).await;
+    for filter in [
+        json!({"%TITLE": "иванов"}),
+        json!({"%TITLE": "ИВАНОВ ПЁТР"}),
+        json!({"TITLE": "иванов пётр"}),
+        json!({"NAME": "ёлка"}),
+        json!({"EMAIL": "пётр@пример.рф"}),
+    ] {
+        let r = app
+            .call("crm.lead.list", json!({"filter": filter, "select": ["ID"]}))
+            .await;
+        assert_eq!(r.result(), &json!([{"ID": id.to_string()}]), "{filter}");
+    }
 }

@@ -229,8 +229,14 @@ impl Tx {
         let second = if currency == "EUR" { "USD" } else { "EUR" };
         for (code, sort, base) in [(currency, 100_i64, true), (second, 200, false)] {
             self.exec_sql(
-                "INSERT INTO currency (portal_id, code, sort, base) VALUES (?, ?, ?, ?)",
-                vec![portal.id.into(), code.into(), sort.into(), base.into()],
+                "INSERT INTO currency (portal_id, code, sort, base, date_update) VALUES (?, ?, ?, ?, ?)",
+                vec![
+                    portal.id.into(),
+                    code.into(),
+                    sort.into(),
+                    base.into(),
+                    created_at.into(),
+                ],
             )
             .await?;
         }
@@ -285,8 +291,14 @@ impl Tx {
                 .await?;
             if n == 0 {
                 self.exec_sql(
-                    "INSERT INTO currency (portal_id, code, sort, base) VALUES (?, ?, ?, ?)",
-                    vec![id.into(), value.into(), 100_i64.into(), true.into()],
+                    "INSERT INTO currency (portal_id, code, sort, base, date_update) VALUES (?, ?, ?, ?, ?)",
+                    vec![
+                        id.into(),
+                        value.into(),
+                        100_i64.into(),
+                        true.into(),
+                        now().into(),
+                    ],
                 )
                 .await?;
             }

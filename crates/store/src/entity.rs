@@ -1,14 +1,18 @@
-//! `crm::Storage` for `Tx`: entity rows with their JSON user fields, multifields, status
-//! dictionaries and currencies, on either backend through the same sea-query statements.
+//! `crm::Storage` for `Tx`: entity rows with their JSON user fields, multifields (and their
+//! duplicate-search keys), status dictionaries, currencies and card layouts, on either backend.
 
 use crate::compile::{bind, coerce_assign, column_type, Compiler};
 use crate::tx::{val, Tx};
 use crate::Backend;
 use bx_wire::ApiError;
+use crm::card::CardKey;
+use crm::currency::Currency;
+use crm::duplicate;
+use crm::event::Event;
 use crm::product_row::{self, ProductRow};
 use crm::{
     Assignments, Binding, ColumnType, DbValue, EntityKind, ListQuery, Multifield, Row, Status,
-    Storage,
+    Storage, UserField,
 };
 use sea_query::{Alias, Expr, Order, Query, SimpleExpr, Value};
 use serde_json::{Map, Value as Json};
@@ -431,8 +435,8 @@ impl Storage for Tx {
     ) -> Result<i64, ApiError> {
         let rows = self
             .fetch_sql(
-                "INSERT INTO crm_multifield (portal_id, entity_type_id, owner_id, type_id, value_type, value) \
-                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO crm_multifield (portal_id, entity_type_id, owner_id, type_id, value_type, value, value_key) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 vec![
                     portal_id.into(),
                     kind.entity_type_id().into(),
@@ -440,6 +444,7 @@ impl Storage for Tx {
                     type_id.into(),
                     value_type.into(),
                     value.into(),
+                    duplicate::comm_key(type_id, value).into(),
                 ],
             )
             .await?;
@@ -461,11 +466,16 @@ impl Storage for Tx {
     ) -> Result<bool, ApiError> {
         let n = self
             .exec_sql(
-                "UPDATE crm_multifield SET value_type = ?, value = ? \
+                // The key depends on the stored type, which the caller does not pass: both
+                // candidates go along and the row picks its own.
+                "UPDATE crm_multifield SET value_type = ?, value = ?, \
+                 value_key = CASE WHEN type_id = 'PHONE' THEN ? ELSE ? END \
                  WHERE portal_id = ? AND entity_type_id = ? AND owner_id = ? AND id = ?",
                 vec![
                     value_type.into(),
                     value.into(),
+                    duplicate::comm_key("PHONE", value).into(),
+                    duplicate::comm_key("", value).into(),
                     portal_id.into(),
                     kind.entity_type_id().into(),
                     owner_id.into(),
@@ -497,10 +507,7 @@ impl Storage for Tx {
         portal_id: i64,
         entity_id: Option<&str>,
     ) -> Result<Vec<Status>, ApiError> {
-        let mut sql = String::from(
-            "SELECT id, entity_id, status_id, name, name_init, sort, system, category_id, color, semantics \
-             FROM crm_status WHERE portal_id = ?",
-        );
+        let mut sql = format!("SELECT {STATUS_COLUMNS} FROM crm_status WHERE portal_id = ?");
         let mut args: Vec<Value> = vec![portal_id.into()];
         if let Some(e) = entity_id {
             sql.push_str(" AND entity_id = ?");
@@ -508,21 +515,7 @@ impl Storage for Tx {
         }
         sql.push_str(" ORDER BY sort, id");
         let rows = self.fetch_sql(&sql, args).await?;
-        Ok(rows
-            .iter()
-            .map(|r| Status {
-                id: val::int(&r[0]),
-                entity_id: val::text(&r[1]),
-                status_id: val::text(&r[2]),
-                name: val::text(&r[3]),
-                name_init: val::text(&r[4]),
-                sort: val::int(&r[5]),
-                system: val::flag(&r[6]),
-                category_id: val::opt_int(&r[7]),
-                color: val::opt_text(&r[8]),
-                semantics: val::opt_text(&r[9]),
-            })
-            .collect())
+        Ok(rows.iter().map(|r| status_from(r)).collect())
     }
 
     async fn currencies(&mut self, portal_id: i64) -> Result<Vec<String>, ApiError> {
@@ -533,6 +526,240 @@ impl Storage for Tx {
             )
             .await?;
         Ok(rows.iter().map(|r| val::text(&r[0])).collect())
+    }
+
+    async fn status(&mut self, portal_id: i64, id: i64) -> Result<Option<Status>, ApiError> {
+        let rows = self
+            .fetch_sql(
+                &format!("SELECT {STATUS_COLUMNS} FROM crm_status WHERE portal_id = ? AND id = ?"),
+                vec![portal_id.into(), id.into()],
+            )
+            .await?;
+        Ok(rows.first().map(|r| status_from(r)))
+    }
+
+    async fn insert_status(&mut self, portal_id: i64, st: &Status) -> Result<i64, ApiError> {
+        let rows = self
+            .fetch_sql(
+                "INSERT INTO crm_status \
+                 (portal_id, entity_id, status_id, name, name_init, sort, system, category_id, color, semantics) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                vec![
+                    portal_id.into(),
+                    st.entity_id.as_str().into(),
+                    st.status_id.as_str().into(),
+                    st.name.as_str().into(),
+                    st.name_init.as_str().into(),
+                    st.sort.into(),
+                    st.system.into(),
+                    Value::BigInt(st.category_id),
+                    Value::String(st.color.clone().map(Box::new)),
+                    Value::String(st.semantics.clone().map(Box::new)),
+                ],
+            )
+            .await?;
+        rows.first()
+            .and_then(|r| r.first())
+            .map(val::int)
+            .ok_or(ApiError::Internal)
+    }
+
+    async fn update_status(&mut self, portal_id: i64, st: &Status) -> Result<bool, ApiError> {
+        let n = self
+            .exec_sql(
+                "UPDATE crm_status SET name = ?, sort = ?, color = ? WHERE portal_id = ? AND id = ?",
+                vec![
+                    st.name.as_str().into(),
+                    st.sort.into(),
+                    Value::String(st.color.clone().map(Box::new)),
+                    portal_id.into(),
+                    st.id.into(),
+                ],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn delete_status(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        let n = self
+            .exec_sql(
+                "DELETE FROM crm_status WHERE portal_id = ? AND id = ?",
+                vec![portal_id.into(), id.into()],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn currency_list(&mut self, portal_id: i64) -> Result<Vec<Currency>, ApiError> {
+        let rows = self
+            .fetch_sql(
+                "SELECT code, sort, base, amount_cnt, amount, date_update FROM currency \
+                 WHERE portal_id = ? ORDER BY sort, code",
+                vec![portal_id.into()],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Currency {
+                code: val::text(&r[0]),
+                sort: val::int(&r[1]),
+                base: val::flag(&r[2]),
+                amount_cnt: val::int(&r[3]),
+                amount: match &r[4] {
+                    DbValue::Real(f) => *f,
+                    other => val::int(other) as f64,
+                },
+                date_update: val::int(&r[5]),
+            })
+            .collect())
+    }
+
+    async fn find_by_comm(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        type_id: &str,
+        keys: &[String],
+        limit: Option<i64>,
+    ) -> Result<Vec<i64>, ApiError> {
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut sel = Query::select();
+        sel.distinct()
+            .column(a("owner_id"))
+            .from(a("crm_multifield"))
+            .and_where(Expr::col(a("portal_id")).eq(portal_id))
+            .and_where(Expr::col(a("entity_type_id")).eq(kind.entity_type_id()))
+            .and_where(Expr::col(a("type_id")).eq(type_id))
+            .and_where(Expr::col(a("value_key")).is_in(keys.iter().cloned()))
+            .order_by(a("owner_id"), Order::Asc);
+        if let Some(limit) = limit {
+            sel.limit(limit.max(0) as u64);
+        }
+        let rows = self.fetch_stmt(&sel).await?;
+        Ok(rows.iter().map(|r| val::int(&r[0])).collect())
+    }
+
+    async fn card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<Option<Json>, ApiError> {
+        let rows = self
+            .fetch_sql(
+                "SELECT data FROM crm_card_config \
+                 WHERE portal_id = ? AND entity_type_id = ? AND variant = ? AND user_id = ?",
+                card_key_values(portal_id, key),
+            )
+            .await?;
+        let Some(text) = rows.first().map(|r| val::text(&r[0])) else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text).map(Some).map_err(|e| {
+            tracing::error!(error = %e, "stored card layout is not JSON");
+            ApiError::Internal
+        })
+    }
+
+    async fn save_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+        sections: &Json,
+    ) -> Result<(), ApiError> {
+        let mut values = card_key_values(portal_id, key);
+        values.push(sections.to_string().into());
+        self.exec_sql(
+            "INSERT INTO crm_card_config (portal_id, entity_type_id, variant, user_id, data) \
+             VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (portal_id, entity_type_id, variant, user_id) DO UPDATE SET data = excluded.data",
+            values,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<bool, ApiError> {
+        let n = self
+            .exec_sql(
+                "DELETE FROM crm_card_config \
+                 WHERE portal_id = ? AND entity_type_id = ? AND variant = ? AND user_id = ?",
+                card_key_values(portal_id, key),
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn delete_personal_card_configs(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<u64, ApiError> {
+        self.exec_sql(
+            "DELETE FROM crm_card_config \
+             WHERE portal_id = ? AND entity_type_id = ? AND variant = ? AND user_id <> 0",
+            vec![
+                portal_id.into(),
+                key.kind.entity_type_id().into(),
+                key.variant.as_str().into(),
+            ],
+        )
+        .await
+    }
+
+    async fn user_fields(
+        &mut self,
+        portal_id: i64,
+        entity_id: Option<&str>,
+    ) -> Result<Vec<UserField>, ApiError> {
+        self.uf_list(portal_id, entity_id).await
+    }
+
+    async fn insert_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> Result<i64, ApiError> {
+        self.uf_insert(portal_id, field).await
+    }
+
+    async fn update_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> Result<bool, ApiError> {
+        self.uf_update(portal_id, field).await
+    }
+
+    async fn delete_user_field(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.uf_delete(portal_id, id).await
+    }
+
+    async fn remove_user_field_values(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        field_name: &str,
+    ) -> Result<(), ApiError> {
+        self.uf_remove_values(kind, portal_id, field_name).await
+    }
+
+    async fn insert_file(
+        &mut self,
+        portal_id: i64,
+        name: &str,
+        size: i64,
+    ) -> Result<i64, ApiError> {
+        self.file_insert(portal_id, name, size).await
+    }
+
+    async fn enqueue_event(&mut self, event: &Event) -> Result<(), ApiError> {
+        self.enqueue(event).await
     }
 
     async fn bindings(
@@ -756,4 +983,32 @@ impl Storage for Tx {
         .await?;
         Ok(())
     }
+}
+
+const STATUS_COLUMNS: &str =
+    "id, entity_id, status_id, name, name_init, sort, system, category_id, color, semantics";
+
+fn status_from(r: &[DbValue]) -> Status {
+    Status {
+        id: val::int(&r[0]),
+        entity_id: val::text(&r[1]),
+        status_id: val::text(&r[2]),
+        name: val::text(&r[3]),
+        name_init: val::text(&r[4]),
+        sort: val::int(&r[5]),
+        system: val::flag(&r[6]),
+        category_id: val::opt_int(&r[7]),
+        color: val::opt_text(&r[8]),
+        semantics: val::opt_text(&r[9]),
+    }
+}
+
+/// `portal_id, entity_type_id, variant, user_id` of a card layout; the common layout is user 0.
+fn card_key_values(portal_id: i64, key: &CardKey) -> Vec<Value> {
+    vec![
+        portal_id.into(),
+        key.kind.entity_type_id().into(),
+        key.variant.as_str().into(),
+        key.user_id.unwrap_or(0).into(),
+    ]
 }

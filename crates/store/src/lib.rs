@@ -13,13 +13,22 @@
 mod admin;
 mod compile;
 mod entity;
+pub mod events;
+#[cfg(test)]
+mod events_tests;
+mod fold;
 pub mod testing;
 #[cfg(test)]
 mod tests;
 mod tx;
+mod userfield;
 mod writer;
 
 pub use admin::{NewUser, Portal, Role, Token, User, Webhook};
+pub use events::{
+    Delivery, DeliveryOutcome, DeliveryRecord, EventHandler, HandlerFilter, HandlerKind,
+    NewEventHandler, OfflineCol, OfflineEvent, OfflineQuery, OfflineTake,
+};
 pub use tx::Tx;
 
 use bx_wire::ApiError;
@@ -65,6 +74,9 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
+    /// Signalled after every committed write: the event delivery worker waits on it, so events
+    /// go out as soon as the change that caused them is committed.
+    written: Arc<tokio::sync::Notify>,
 }
 
 enum Inner {
@@ -75,6 +87,22 @@ enum Inner {
         readers: SqlitePool,
         writer: writer::Writer,
     },
+}
+
+/// `f`, run with the transaction's event connector set (the SQLite writer's transaction is reused
+/// by every job, so it is set on each).
+fn with_connector<T, F>(
+    connector: Option<String>,
+    f: F,
+) -> impl for<'a> FnOnce(&'a mut Tx) -> BoxFuture<'a, Result<T, ApiError>> + Send + 'static
+where
+    F: for<'a> FnOnce(&'a mut Tx) -> BoxFuture<'a, Result<T, ApiError>> + Send + 'static,
+    T: Send + 'static,
+{
+    move |tx: &mut Tx| {
+        tx.event_connector = connector;
+        f(tx)
+    }
 }
 
 /// The file path of a SQLite URL, or `None` when the URL is PostgreSQL's.
@@ -99,6 +127,7 @@ impl Store {
         };
         Ok(Store {
             inner: Arc::new(inner),
+            written: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -136,11 +165,13 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal);
         let mut conn = writer_opts.connect().await?;
+        fold::register(&mut conn).await?;
         SQLITE_MIGRATIONS.run(&mut conn).await?;
         // Readers open after the writer has switched the file to WAL (a read-only connection
         // cannot), so they read committed snapshots while the writer works.
         let readers = SqlitePoolOptions::new()
             .max_connections(SQLITE_READERS)
+            .after_connect(|conn, _| Box::pin(async move { fold::register(conn).await }))
             .connect_with(base.read_only(true))
             .await?;
         Ok(Inner::Sqlite {
@@ -188,7 +219,9 @@ impl Store {
         F: for<'a> FnOnce(&'a mut Tx) -> BoxFuture<'a, Result<T, ApiError>> + Send + 'static,
         T: Send + 'static,
     {
-        match &*self.inner {
+        // The writer task runs the job, so the caller's connector travels with it.
+        let f = with_connector(events::auth_connector(), f);
+        let result = match &*self.inner {
             Inner::Postgres { pool } => {
                 let tx = pool
                     .begin()
@@ -198,7 +231,17 @@ impl Store {
                 Self::run(tx, f).await
             }
             Inner::Sqlite { writer, .. } => writer.submit(f).await,
+        };
+        if result.is_ok() {
+            self.written.notify_one();
         }
+        result
+    }
+
+    /// Completes after a write has been committed since the last time it completed (a write
+    /// before anyone waits is remembered once). For the event delivery worker.
+    pub async fn committed_write(&self) {
+        self.written.notified().await
     }
 
     /// One transaction of a pool: commit on success, roll back on error (or a swallowed error).

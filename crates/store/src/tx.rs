@@ -21,6 +21,9 @@ use std::borrow::Cow;
 pub struct Tx {
     conn: Conn,
     poisoned: bool,
+    /// The `auth_connector` of the call this transaction runs for: offline event queues bound
+    /// with the same connector do not record its changes (spec/events.md §4).
+    pub(crate) event_connector: Option<String>,
 }
 
 enum Conn {
@@ -42,6 +45,7 @@ impl Tx {
         Tx {
             conn: Conn::Postgres(tx),
             poisoned: false,
+            event_connector: None,
         }
     }
 
@@ -49,6 +53,7 @@ impl Tx {
         Tx {
             conn: Conn::SqliteRead(tx),
             poisoned: false,
+            event_connector: None,
         }
     }
 
@@ -56,6 +61,7 @@ impl Tx {
         Tx {
             conn: Conn::SqliteWrite(conn),
             poisoned: false,
+            event_connector: None,
         }
     }
 

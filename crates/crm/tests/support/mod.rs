@@ -5,10 +5,13 @@
 #![allow(dead_code)]
 
 use bx_wire::ApiError;
+use crm::card::CardKey;
+use crm::currency::Currency;
 use crm::eval::{self, RowAccess};
+use crm::event::Event;
 use crm::product_row::ProductRow;
-use crm::query::{Binding, Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status};
-use crm::{Assignments, EntityKind, Storage};
+use crm::query::{Binding, Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status, UfCol};
+use crm::{Assignments, ColumnType, EntityKind, Storage, UserField};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
@@ -37,8 +40,16 @@ pub struct MemStore {
     /// (portal, row) in insertion order.
     pub product_rows: Vec<(i64, ProductRow)>,
     next_row: i64,
+    pub cards: HashMap<(i64, CardKey), Value>,
+    /// User-field definitions with their portal.
+    pub user_fields: Vec<(i64, UserField)>,
+    /// Files given for file user fields: (portal, id, name, size).
+    pub files: Vec<(i64, i64, String, i64)>,
+    /// Events enqueued, in order.
+    pub events: Vec<Event>,
     next_id: i64,
     next_mf: i64,
+    next_uf: i64,
     /// Names of the trait methods called, in order.
     pub calls: Vec<&'static str>,
 }
@@ -140,19 +151,33 @@ impl MemStore {
     }
 }
 
+/// A stored JSON value as the SQL stores compare it: numbers (and booleans as 1/0) for numeric
+/// user fields, anything else NULL there; text for text ones.
+fn uf_scalar(v: &Value, ty: ColumnType) -> DbValue {
+    match (ty, v) {
+        (_, Value::Null) => DbValue::Null,
+        (ColumnType::Text, Value::String(s)) => DbValue::Text(s.clone()),
+        (ColumnType::Text, other) => DbValue::Text(other.to_string()),
+        (_, Value::Bool(b)) => DbValue::Int(i64::from(*b)),
+        (_, Value::Number(n)) => n
+            .as_i64()
+            .map_or(DbValue::Real(n.as_f64().unwrap_or(0.0)), DbValue::Int),
+        _ => DbValue::Null,
+    }
+}
+
+fn uf_value(rec: &Record, uf: &UfCol) -> DbValue {
+    match rec.uf.get(&uf.name) {
+        None => DbValue::Null,
+        Some(v) => uf_scalar(v, uf.ty),
+    }
+}
+
 fn value(id: i64, rec: &Record, col: &Col) -> DbValue {
     match col {
         Col::Column("id") => DbValue::Int(id),
         Col::Column(c) => rec.cols.get(c).cloned().unwrap_or(DbValue::Null),
-        Col::Uf(name) => match rec.uf.get(name) {
-            None | Some(Value::Null) => DbValue::Null,
-            Some(Value::Bool(b)) => DbValue::Int(i64::from(*b)),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map_or(DbValue::Real(n.as_f64().unwrap_or(0.0)), DbValue::Int),
-            Some(Value::String(s)) => DbValue::Text(s.clone()),
-            Some(other) => DbValue::Text(other.to_string()),
-        },
+        Col::Uf(uf) => uf_value(rec, uf),
     }
 }
 
@@ -171,6 +196,24 @@ impl RowAccess for View<'_> {
     fn multifield_values(&self, type_id: &str) -> Vec<String> {
         self.store
             .values_of(self.q.kind, self.q.portal_id, self.id, type_id)
+    }
+
+    fn values(&self, col: &Col) -> Vec<DbValue> {
+        match col {
+            Col::Uf(uf) if uf.multiple => match self.rec.uf.get(&uf.name) {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|v| uf_scalar(v, uf.ty))
+                    .filter(|v| !v.is_null())
+                    .collect(),
+                // Like the SQL stores: a value that is not an array has no elements.
+                _ => vec![],
+            },
+            _ => match self.value(col) {
+                DbValue::Null => vec![],
+                v => vec![v],
+            },
+        }
     }
 }
 
@@ -485,6 +528,34 @@ impl Storage for MemStore {
         }
     }
 
+    async fn status(&mut self, _portal_id: i64, id: i64) -> Result<Option<Status>, ApiError> {
+        self.calls.push("status");
+        Ok(self.statuses.iter().find(|s| s.id == id).cloned())
+    }
+
+    async fn insert_status(&mut self, _portal_id: i64, status: &Status) -> Result<i64, ApiError> {
+        self.calls.push("insert_status");
+        let id = self.statuses.iter().map(|s| s.id).max().unwrap_or(0) + 1;
+        self.statuses.push(Status {
+            id,
+            ..status.clone()
+        });
+        Ok(id)
+    }
+
+    async fn update_status(&mut self, _portal_id: i64, status: &Status) -> Result<bool, ApiError> {
+        self.calls.push("update_status");
+        match self.statuses.iter_mut().find(|s| s.id == status.id) {
+            Some(s) => {
+                s.name = status.name.clone();
+                s.sort = status.sort;
+                s.color = status.color.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     async fn delete_product_row(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
         self.calls.push("delete_product_row");
         let before = self.product_rows.len();
@@ -502,6 +573,209 @@ impl Storage for MemStore {
         self.calls.push("delete_product_rows");
         self.product_rows
             .retain(|(p, r)| !(*p == portal_id && r.owner_kind == owner && r.owner_id == owner_id));
+        Ok(())
+    }
+
+    async fn delete_status(&mut self, _portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_status");
+        let before = self.statuses.len();
+        self.statuses.retain(|s| s.id != id);
+        Ok(self.statuses.len() != before)
+    }
+
+    async fn currency_list(&mut self, _portal_id: i64) -> Result<Vec<Currency>, ApiError> {
+        self.calls.push("currency_list");
+        Ok(self
+            .currencies
+            .iter()
+            .zip(1..)
+            .map(|(code, i)| Currency {
+                code: code.clone(),
+                sort: i * 100,
+                base: i == 1,
+                amount_cnt: 1,
+                amount: 1.0,
+                date_update: 0,
+            })
+            .collect())
+    }
+
+    async fn find_by_comm(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        type_id: &str,
+        keys: &[String],
+        limit: Option<i64>,
+    ) -> Result<Vec<i64>, ApiError> {
+        self.calls.push("find_by_comm");
+        let mut ids: Vec<i64> = self
+            .multifields
+            .iter()
+            .filter(|m| {
+                m.kind == kind
+                    && m.portal == portal_id
+                    && m.mf.type_id == type_id
+                    && keys.contains(&crm::duplicate::comm_key(type_id, &m.mf.value))
+            })
+            .map(|m| m.mf.owner_id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.truncate(limit.map_or(usize::MAX, |l| l as usize));
+        Ok(ids)
+    }
+
+    async fn card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<Option<Value>, ApiError> {
+        self.calls.push("card_config");
+        Ok(self.cards.get(&(portal_id, key.clone())).cloned())
+    }
+
+    async fn save_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+        sections: &Value,
+    ) -> Result<(), ApiError> {
+        self.calls.push("save_card_config");
+        self.cards
+            .insert((portal_id, key.clone()), sections.clone());
+        Ok(())
+    }
+
+    async fn delete_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("delete_card_config");
+        Ok(self.cards.remove(&(portal_id, key.clone())).is_some())
+    }
+
+    async fn delete_personal_card_configs(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<u64, ApiError> {
+        self.calls.push("delete_personal_card_configs");
+        let before = self.cards.len();
+        self.cards.retain(|(p, k), _| {
+            !(*p == portal_id
+                && k.kind == key.kind
+                && k.variant == key.variant
+                && k.user_id.is_some())
+        });
+        Ok((before - self.cards.len()) as u64)
+    }
+
+    async fn user_fields(
+        &mut self,
+        portal_id: i64,
+        entity_id: Option<&str>,
+    ) -> Result<Vec<UserField>, ApiError> {
+        self.calls.push("user_fields");
+        let mut out: Vec<UserField> = self
+            .user_fields
+            .iter()
+            .filter(|(p, uf)| *p == portal_id && entity_id.is_none_or(|e| uf.entity_id == e))
+            .map(|(_, uf)| uf.clone())
+            .collect();
+        out.sort_by_key(|uf| (uf.sort, uf.id));
+        for uf in &mut out {
+            uf.items.sort_by_key(|i| (i.sort, i.id));
+        }
+        Ok(out)
+    }
+
+    async fn insert_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_user_field");
+        self.next_uf += 1;
+        let id = self.next_uf;
+        let mut uf = field.clone();
+        uf.id = id;
+        for item in &mut uf.items {
+            self.next_uf += 1;
+            item.id = self.next_uf;
+        }
+        self.user_fields.push((portal_id, uf));
+        Ok(id)
+    }
+
+    async fn update_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("update_user_field");
+        let mut next = self.next_uf;
+        let Some((_, stored)) = self
+            .user_fields
+            .iter_mut()
+            .find(|(p, uf)| *p == portal_id && uf.id == field.id)
+        else {
+            return Ok(false);
+        };
+        let mut uf = field.clone();
+        uf.field_name = stored.field_name.clone();
+        uf.user_type = stored.user_type;
+        uf.entity_id = stored.entity_id.clone();
+        uf.multiple = stored.multiple;
+        for item in &mut uf.items {
+            if item.id == 0 {
+                next += 1;
+                item.id = next;
+            }
+        }
+        *stored = uf;
+        self.next_uf = next;
+        Ok(true)
+    }
+
+    async fn delete_user_field(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_user_field");
+        let before = self.user_fields.len();
+        self.user_fields
+            .retain(|(p, uf)| !(*p == portal_id && uf.id == id));
+        Ok(self.user_fields.len() != before)
+    }
+
+    async fn remove_user_field_values(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        field_name: &str,
+    ) -> Result<(), ApiError> {
+        self.calls.push("remove_user_field_values");
+        if let Some(table) = self.records.get_mut(&(kind, portal_id)) {
+            for rec in table.values_mut() {
+                rec.uf.remove(field_name);
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_file(
+        &mut self,
+        portal_id: i64,
+        name: &str,
+        size: i64,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_file");
+        let id = self.files.len() as i64 + 1;
+        self.files.push((portal_id, id, name.to_string(), size));
+        Ok(id)
+    }
+    async fn enqueue_event(&mut self, event: &Event) -> Result<(), ApiError> {
+        self.calls.push("enqueue_event");
+        self.events.push(event.clone());
         Ok(())
     }
 }

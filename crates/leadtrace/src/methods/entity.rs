@@ -14,6 +14,8 @@ enum Op {
     Get,
     List,
     Delete,
+    /// `crm.<entity>.fields`: the field table and the portal's user fields.
+    Fields,
 }
 
 impl Op {
@@ -35,8 +37,8 @@ pub fn register(r: &mut Registry, kind: EntityKind) {
             Box::pin(run(call, kind, op))
         });
     }
-    r.add(&format!("{prefix}fields"), Scope::Crm, move |_call| {
-        Box::pin(async move { Ok(engine::fields(kind).into()) })
+    r.add(&format!("{prefix}fields"), Scope::Crm, move |call| {
+        Box::pin(run(call, kind, Op::Fields))
     });
 }
 
@@ -48,7 +50,7 @@ async fn run(call: Call, kind: EntityKind, op: Op) -> Result<Output, ApiError> {
             Op::Get | Op::Delete => return simple_mode::get_or_delete(&call.params),
             Op::Update => return simple_mode::update(&call.params),
             Op::List => return simple_mode::list(&call.params),
-            Op::Add => {}
+            Op::Add | Op::Fields => {}
         }
     }
     let actor = call.caller.actor();
@@ -69,6 +71,7 @@ async fn run(call: Call, kind: EntityKind, op: Op) -> Result<Output, ApiError> {
                 Op::Get => engine::get(tx, &ctx, kind, &params).await,
                 Op::List => engine::list(tx, &ctx, kind, &params).await,
                 Op::Delete => engine::delete(tx, &ctx, kind, &params).await,
+                Op::Fields => engine::fields(tx, &ctx, kind).await,
             }
         })
     })

@@ -22,9 +22,14 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    spawn_on(store::testing::fresh_url(backend).await, adjust).await
+}
+
+/// A server on an existing database (e.g. a second start on the database of a stopped one).
+pub async fn spawn_on(database_url: String, adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let mut config = ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: store::testing::fresh_url(backend).await,
+        database_url,
         webhook_code: Some(CODE.to_string()),
         ..Default::default()
     };

@@ -1,3 +1,10 @@
+-- Unicode lower-casing for case-insensitive filters (spec decision C5). Columns use the "C"
+-- collation (bytewise, as SQLite), under which lower() folds ASCII only; ICU's root locale folds
+-- every script. SQLite registers the same function from Rust on each connection.
+CREATE FUNCTION lt_fold(t text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT lower(t COLLATE "und-x-icu") $$;
+
 -- Initial schema (PostgreSQL): portals and their users, roles, webhooks and tokens; CRM dictionaries;
 -- leads with what hangs on them. Mirrors ../sqlite/0001_init.sql; keep both in step.
 
@@ -147,10 +154,10 @@ CREATE TABLE crm_lead (
 );
 CREATE INDEX crm_lead_date_create ON crm_lead (portal_id, date_create NULLS FIRST);
 CREATE INDEX crm_lead_date_modify ON crm_lead (portal_id, date_modify NULLS FIRST);
--- Text filters are case-insensitive (LOWER(col) = LOWER(?)), so the text indexes are on lower().
-CREATE INDEX crm_lead_status ON crm_lead (portal_id, lower(status_id));
-CREATE INDEX crm_lead_source ON crm_lead (portal_id, lower(source_id));
-CREATE INDEX crm_lead_utm_source ON crm_lead (portal_id, lower(utm_source));
+-- Text filters are case-insensitive (lt_fold(col) = folded value), so the text indexes are on lt_fold().
+CREATE INDEX crm_lead_status ON crm_lead (portal_id, lt_fold(status_id));
+CREATE INDEX crm_lead_source ON crm_lead (portal_id, lt_fold(source_id));
+CREATE INDEX crm_lead_utm_source ON crm_lead (portal_id, lt_fold(utm_source));
 CREATE INDEX crm_lead_assigned ON crm_lead (portal_id, assigned_by_id, id);
 
 -- PHONE / EMAIL / WEB / IM / LINK values of any entity type.
@@ -166,7 +173,7 @@ CREATE TABLE crm_multifield (
 );
 CREATE INDEX crm_multifield_owner ON crm_multifield (portal_id, entity_type_id, owner_id);
 -- Duplicate search and filters look values up case-insensitively; owner_id makes it covering.
-CREATE INDEX crm_multifield_value ON crm_multifield (portal_id, type_id, lower(value), entity_type_id, owner_id);
+CREATE INDEX crm_multifield_value ON crm_multifield (portal_id, type_id, lt_fold(value), entity_type_id, owner_id);
 
 -- Contact bindings of leads, deals, quotes (and companies).
 CREATE TABLE crm_entity_contact (

@@ -1,6 +1,6 @@
 -- Deals, contacts, companies and quotes (SQLite). Mirrors ../postgres/0002_entities.sql; keep both
 -- in step. Same conventions as 0001: STRICT tables, global ids, portal_id first in every key, text
--- filters case-insensitive (so text indexes are on lower()), list paging by (portal_id, id).
+-- filters case-insensitive (so text indexes are on lt_fold()), list paging by (portal_id, id).
 
 -- One typed column per crm::entity::DEAL_FIELDS entry with a column; user fields in `uf`.
 CREATE TABLE crm_deal (
@@ -54,9 +54,9 @@ CREATE TABLE crm_deal (
 CREATE UNIQUE INDEX crm_deal_portal_id ON crm_deal (portal_id, id);
 CREATE INDEX crm_deal_date_create ON crm_deal (portal_id, date_create);
 CREATE INDEX crm_deal_date_modify ON crm_deal (portal_id, date_modify);
-CREATE INDEX crm_deal_stage_id ON crm_deal (portal_id, lower(stage_id));
-CREATE INDEX crm_deal_source_id ON crm_deal (portal_id, lower(source_id));
-CREATE INDEX crm_deal_utm_source ON crm_deal (portal_id, lower(utm_source));
+CREATE INDEX crm_deal_stage_id ON crm_deal (portal_id, lt_fold(stage_id));
+CREATE INDEX crm_deal_source_id ON crm_deal (portal_id, lt_fold(source_id));
+CREATE INDEX crm_deal_utm_source ON crm_deal (portal_id, lt_fold(utm_source));
 CREATE INDEX crm_deal_company_id ON crm_deal (portal_id, company_id);
 CREATE INDEX crm_deal_contact_id ON crm_deal (portal_id, contact_id);
 CREATE INDEX crm_deal_lead_id ON crm_deal (portal_id, lead_id);
@@ -113,9 +113,9 @@ CREATE TABLE crm_contact (
 CREATE UNIQUE INDEX crm_contact_portal_id ON crm_contact (portal_id, id);
 CREATE INDEX crm_contact_date_create ON crm_contact (portal_id, date_create);
 CREATE INDEX crm_contact_date_modify ON crm_contact (portal_id, date_modify);
-CREATE INDEX crm_contact_last_name ON crm_contact (portal_id, lower(last_name));
-CREATE INDEX crm_contact_source_id ON crm_contact (portal_id, lower(source_id));
-CREATE INDEX crm_contact_utm_source ON crm_contact (portal_id, lower(utm_source));
+CREATE INDEX crm_contact_last_name ON crm_contact (portal_id, lt_fold(last_name));
+CREATE INDEX crm_contact_source_id ON crm_contact (portal_id, lt_fold(source_id));
+CREATE INDEX crm_contact_utm_source ON crm_contact (portal_id, lt_fold(utm_source));
 CREATE INDEX crm_contact_company_id ON crm_contact (portal_id, company_id);
 CREATE INDEX crm_contact_lead_id ON crm_contact (portal_id, lead_id);
 CREATE INDEX crm_contact_assigned ON crm_contact (portal_id, assigned_by_id, id);
@@ -179,8 +179,8 @@ CREATE TABLE crm_company (
 CREATE UNIQUE INDEX crm_company_portal_id ON crm_company (portal_id, id);
 CREATE INDEX crm_company_date_create ON crm_company (portal_id, date_create);
 CREATE INDEX crm_company_date_modify ON crm_company (portal_id, date_modify);
-CREATE INDEX crm_company_title ON crm_company (portal_id, lower(title));
-CREATE INDEX crm_company_utm_source ON crm_company (portal_id, lower(utm_source));
+CREATE INDEX crm_company_title ON crm_company (portal_id, lt_fold(title));
+CREATE INDEX crm_company_utm_source ON crm_company (portal_id, lt_fold(utm_source));
 CREATE INDEX crm_company_lead_id ON crm_company (portal_id, lead_id);
 CREATE INDEX crm_company_assigned ON crm_company (portal_id, assigned_by_id, id);
 
@@ -234,7 +234,7 @@ CREATE TABLE crm_quote (
 CREATE UNIQUE INDEX crm_quote_portal_id ON crm_quote (portal_id, id);
 CREATE INDEX crm_quote_date_create ON crm_quote (portal_id, date_create);
 CREATE INDEX crm_quote_date_modify ON crm_quote (portal_id, date_modify);
-CREATE INDEX crm_quote_status_id ON crm_quote (portal_id, lower(status_id));
+CREATE INDEX crm_quote_status_id ON crm_quote (portal_id, lt_fold(status_id));
 CREATE INDEX crm_quote_company_id ON crm_quote (portal_id, company_id);
 CREATE INDEX crm_quote_contact_id ON crm_quote (portal_id, contact_id);
 CREATE INDEX crm_quote_deal_id ON crm_quote (portal_id, deal_id);
