@@ -141,7 +141,7 @@ export async function b24jssdkEventReceived (ctx) {
     scope: 'crm,user',
     domain: server.host,
     clientEndpoint: `${base}/rest/`,
-    serverEndpoint: `${base}/oauth/rest/`,
+    serverEndpoint: `${base}/rest/`,
     status: 'L'
   })
   let webhookHandler = null
@@ -175,7 +175,7 @@ export async function b24jssdkEventReceived (ctx) {
     let f = Object.fromEntries(received.pairs)
     eq(f['auth[domain]'], server.host, 'auth[domain]')
     eq(f['auth[client_endpoint]'], `${base}/rest/`, 'auth[client_endpoint]')
-    eq(f['auth[server_endpoint]'], `${base}/oauth/rest/`, 'auth[server_endpoint]')
+    eq(f['auth[server_endpoint]'], `${base}/rest/`, 'auth[server_endpoint]')
     eq([f['auth[status]'], f['auth[user_id]'], f['auth[expires_in]'], f['auth[scope]']], ['L', '1', '3600', 'crm,user'],
       'auth[status], auth[user_id], auth[expires_in], auth[scope]')
     check(HEX32.test(f['auth[member_id]']) && HEX32.test(f['auth[application_token]']), 'member_id and application_token')

@@ -152,7 +152,7 @@ def check_app_event(ctx, received, lead_id):
     check(abs(int(f["ts"]) - time.time()) < 300, f"ts is the sending time: {f['ts']}")
     eq(f["auth[domain]"], netloc, "auth[domain]")
     eq(f["auth[client_endpoint]"], f"{base}/rest/", "auth[client_endpoint]")
-    eq(f["auth[server_endpoint]"], f"{base}/oauth/rest/", "auth[server_endpoint]")
+    eq(f["auth[server_endpoint]"], f"{base}/rest/", "auth[server_endpoint]")
     eq(f["auth[status]"], "L", "auth[status] (local application)")
     eq(f["auth[user_id]"], "1", "auth[user_id] (the webhook's user caused it)")
     eq(f["auth[expires_in]"], "3600", "auth[expires_in]")

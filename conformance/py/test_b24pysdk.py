@@ -8,6 +8,7 @@ from b24pysdk.errors import BitrixAPIError
 
 import scenarios as sc
 from harness import Suite, check, eq, ids_of
+import events_cases
 
 suite = Suite("b24pysdk")
 
@@ -158,6 +159,11 @@ def batch_chained_refs(ctx):
     eq(typed.result["u0"], True, "typed chained batch: update")
     eq(typed.result["l1"], [{"ID": str(lead_id), "COMMENTS": f"via {ctx.marker} chained v2"}],
        "typed chained batch: l1 (filter ID=$result[l0][0][ID], COMMENTS interpolated)")
+
+
+@suite.case
+def event_received(ctx):
+    events_cases.b24pysdk_event_received(ctx)
 
 
 if __name__ == "__main__":

@@ -21,18 +21,45 @@ pub fn random_code(len: usize) -> String {
         .collect()
 }
 
+/// Random letters (both cases) and digits, as in Bitrix24 client secrets.
+pub fn random_alnum(len: usize) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+/// Random decimal digits.
+pub fn random_digits(len: usize) -> String {
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+        .collect()
+}
+
+/// Random lower-case hex digits (Bitrix24's `member_id` and `application_token` look like this).
+pub fn random_hex(len: usize) -> String {
+    const CHARS: &[u8] = b"0123456789abcdef";
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
 /// Creates the default portal (with its dictionaries) and its administrator on first start.
 pub async fn ensure_portal(store: &Store) -> Result<Portal, ApiError> {
     store
         .write(|tx| {
             Box::pin(async move {
-                let portal = match tx.default_portal().await? {
+                let mut portal = match tx.default_portal().await? {
                     Some(p) => p,
                     None => {
                         tx.create_portal("default", "UTC", "USD", &crm::status::seeds())
                             .await?
                     }
                 };
+                portal.member_id = tx.ensure_member_id(portal.id, &random_hex(32)).await?;
                 if tx.user(portal.id, 1).await?.is_none() && tx.users(portal.id).await?.is_empty() {
                     let admin = NewUser {
                         login: "admin".into(),

@@ -1,14 +1,15 @@
 //! The command line: `serve`, and the administration commands (`webhook`, `user`, `role`,
-//! `token`, `portal`) that work on the same database while the server runs or not.
+//! `token`, `app`, `portal`) that work on the same database while the server runs or not.
 
 use crate::bootstrap;
-use crate::config::{EventsConfig, ServeConfig};
+use crate::config::{EventsConfig, OAuthConfig, ServeConfig};
+use crate::limits::{LimitsConfig, OperatingConfig, RateKey, RateLimit, SyntheticCost};
 use clap::{Args, Parser, Subcommand};
 use crm::Rights;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use store::{HandlerFilter, HandlerKind, NewEventHandler, NewUser, Store, Token};
+use store::{HandlerFilter, HandlerKind, NewApp, NewEventHandler, NewUser, Store, Token};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -45,6 +46,9 @@ pub enum Command {
     /// Mint OAuth-style access tokens for `/rest/{method}` calls.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Register OAuth applications (authorization-code flow at /oauth/authorize/ and /oauth/token/).
+    #[command(subcommand)]
+    App(AppCommand),
     /// Portal settings.
     #[command(subcommand)]
     Portal(PortalCommand),
@@ -77,12 +81,86 @@ pub struct ServeArgs {
     /// Refuse webhook calls over plain HTTP, as Bitrix24 does.
     #[arg(long, env = "LEADTRACE_REQUIRE_HTTPS")]
     pub require_https: bool,
-    /// The address clients reach this server at, e.g. `https://crm.example.com` (the `domain`
-    /// and endpoints sent with events). Default: the listening address.
+    /// Request-rate limit (leaky bucket, 503 QUERY_LIMIT_EXCEEDED): `off`, `standard` (50, draining
+    /// 2 per second), `enterprise` (250 and 5) or `BURST/RATE`.
+    #[arg(long, env = "LEADTRACE_RATE_LIMIT", default_value = "off", value_parser = RateSetting::parse)]
+    pub rate_limit: RateSetting,
+    /// What one bucket counts: `portal`, `portal+ip` or `portal+credential`.
+    #[arg(long, env = "LEADTRACE_RATE_LIMIT_KEY", default_value = "portal+ip", value_parser = RateKey::parse)]
+    pub rate_limit_key: RateKey,
+    /// Operating-time limit per method and caller, in seconds per 10 minutes.
+    #[arg(long, env = "LEADTRACE_OPERATING_LIMIT", default_value = "480", value_parser = seconds)]
+    pub operating_limit: f64,
+    /// Answer 429 OPERATION_TIME_LIMIT past the operating limit: `on` or `off` (default: on when
+    /// a rate limit is set, off otherwise).
+    #[arg(long, env = "LEADTRACE_OPERATING_BLOCK", value_parser = on_off)]
+    pub operating_block: Option<bool>,
+    /// Count operating time at all (`off`: `time.operating` is always 0).
+    #[arg(long, env = "LEADTRACE_OPERATING_ACCOUNTING", default_value = "on", value_parser = on_off, action = clap::ArgAction::Set)]
+    pub operating_accounting: bool,
+    /// Calls shorter than this many seconds are not billed (the cloud was measured at about 0.1).
+    #[arg(long, env = "LEADTRACE_OPERATING_MIN_BILLABLE", default_value = "0", value_parser = seconds)]
+    pub operating_min_billable: f64,
+    /// Extra seconds billed per call, to test client throttling: `SECONDS` or
+    /// `METHOD=SECONDS,...,*=SECONDS`.
+    #[arg(long, env = "LEADTRACE_OPERATING_COST", default_value = "", value_parser = SyntheticCost::parse)]
+    pub operating_cost: SyntheticCost,
+    /// Lifetime of OAuth access tokens: `3600`, `90s`, `30m`, `1h`, `2d`.
+    #[arg(long, env = "LEADTRACE_ACCESS_TOKEN_TTL", default_value = "1h", value_parser = parse_ttl)]
+    pub access_token_ttl: i64,
+    /// Lifetime of OAuth refresh tokens.
+    #[arg(long, env = "LEADTRACE_REFRESH_TOKEN_TTL", default_value = "180d", value_parser = parse_ttl)]
+    pub refresh_token_ttl: i64,
+    /// The address clients reach this server at, e.g. `https://crm.example.com` (OAuth answers and
+    /// the `domain` and endpoints sent with events). Default: the request's Host / the listening address.
     #[arg(long, env = "LEADTRACE_PUBLIC_URL")]
     pub public_url: Option<String>,
     #[command(flatten)]
     pub events: EventsArgs,
+}
+
+/// `--rate-limit`'s value (clap reserves a bare `Option` for "flag may be absent").
+#[derive(Debug, Clone, Copy)]
+pub struct RateSetting(pub Option<RateLimit>);
+
+impl RateSetting {
+    fn parse(s: &str) -> Result<RateSetting, String> {
+        RateLimit::parse(s).map(RateSetting)
+    }
+}
+
+/// A non-negative number of seconds.
+fn seconds(s: &str) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("expected a number of seconds (0 or more), got '{s}'"))
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(format!("expected on or off, got '{s}'")),
+    }
+}
+
+impl ServeArgs {
+    fn limits(&self) -> LimitsConfig {
+        LimitsConfig {
+            rate_limit: self.rate_limit.0,
+            rate_key: self.rate_limit_key,
+            operating: OperatingConfig {
+                accounting: self.operating_accounting,
+                limit_seconds: self.operating_limit,
+                // Bitrix-like limits when asked for them; a plain local endpoint never answers 429.
+                block: self.operating_block.unwrap_or(self.rate_limit.0.is_some()),
+                min_billable_seconds: self.operating_min_billable,
+                synthetic_cost: self.operating_cost.clone(),
+            },
+        }
+    }
 }
 
 /// Event delivery (spec/events.md §3). Bitrix24 sends an event once and never retries; retrying
@@ -107,13 +185,6 @@ pub struct EventsArgs {
     /// A handler that has not answered within this many seconds has failed.
     #[arg(long, env = "LEADTRACE_EVENTS_TIMEOUT_SECONDS", default_value_t = 10.0, value_parser = seconds)]
     pub events_timeout_seconds: f64,
-}
-
-fn seconds(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && (0.0..=1e9).contains(&v) => Ok(v),
-        _ => Err(format!("'{s}' is not a number of seconds")),
-    }
 }
 
 fn multiplier(s: &str) -> Result<f64, String> {
@@ -237,6 +308,30 @@ pub enum EventCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum AppCommand {
+    /// Register an application on the default portal; prints its client id and secret.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes, e.g. `crm,user`.
+        #[arg(long, default_value = "crm")]
+        scope: String,
+        /// Where /oauth/authorize/ sends the user back with `code` (empty: the code is shown).
+        #[arg(long, default_value = "")]
+        redirect_uri: String,
+        /// Base URL used when printing the authorization URL (the server's address).
+        #[arg(
+            long,
+            env = "LEADTRACE_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        base_url: String,
+    },
+    /// List applications.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum PortalCommand {
     /// Change a setting of the default portal.
     Set {
@@ -320,6 +415,7 @@ async fn open(url: &str) -> Result<(Store, store::Portal), String> {
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(a) => {
+            let limits = a.limits();
             let config = ServeConfig {
                 listen: a.listen,
                 database_url: cli.database_url,
@@ -330,11 +426,20 @@ async fn run(cli: Cli) -> Result<(), String> {
                 tls_key: a.tls_key,
                 max_body_bytes: a.max_body_bytes,
                 require_https: a.require_https,
-                public_url: a.public_url,
+                limits,
+                oauth: OAuthConfig {
+                    access_token_ttl: a.access_token_ttl,
+                    refresh_token_ttl: a.refresh_token_ttl,
+                    ..OAuthConfig::default()
+                },
                 events: a.events.config(),
+                public_url: a.public_url,
+                ..ServeConfig::default()
             };
+            let limits = config.limits.to_string();
             let running = bootstrap::start(config).await?;
             println!("leadtrace listening on {}", running.base_url);
+            println!("Limits: {limits}");
             if let Some(ca) = &running.ca_path {
                 println!(
                     "CA certificate (trust it with REQUESTS_CA_BUNDLE / NODE_EXTRA_CA_CERTS): {}",
@@ -478,6 +583,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 user_id: user,
                 scopes: scopes(&scope),
                 expires_at: chrono::Utc::now().timestamp() + ttl,
+                app_id: None,
             };
             let printed = token.token.clone();
             store
@@ -498,6 +604,59 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Event(command) => event_command(&cli.database_url, command).await,
+        Command::App(AppCommand::Create {
+            name,
+            scope,
+            redirect_uri,
+            base_url,
+        }) => {
+            let (store, portal) = open(&cli.database_url).await?;
+            let app = NewApp {
+                name,
+                client_id: format!(
+                    "local.{}.{}",
+                    bootstrap::random_hex(14),
+                    bootstrap::random_digits(8)
+                ),
+                client_secret: bootstrap::random_alnum(50),
+                scopes: scopes(&scope),
+                redirect_uri,
+                application_token: bootstrap::random_hex(32),
+            };
+            let a = app.clone();
+            store
+                .write(move |tx| Box::pin(async move { tx.add_app(portal.id, &a).await }))
+                .await
+                .map_err(|e| e.description().to_string())?;
+            println!("client_id: {}", app.client_id);
+            println!("client_secret: {}", app.client_secret);
+            println!("application_token: {}", app.application_token);
+            println!(
+                "authorize: {}/oauth/authorize/?client_id={}",
+                base_url.trim_end_matches('/'),
+                app.client_id
+            );
+            Ok(())
+        }
+        Command::App(AppCommand::List) => {
+            let (store, portal) = open(&cli.database_url).await?;
+            let apps = store
+                .read(move |tx| Box::pin(async move { tx.apps(portal.id).await }))
+                .await
+                .map_err(|e| e.to_string())?;
+            for a in apps {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}{}",
+                    a.id,
+                    a.client_id,
+                    a.name,
+                    a.scopes.join(","),
+                    a.redirect_uri,
+                    if a.active { "" } else { "\tinactive" }
+                );
+            }
+            Ok(())
+        }
         Command::Portal(PortalCommand::Set {
             time_zone,
             currency,

@@ -1,8 +1,10 @@
 //! Server settings, from the command line or the environment (clap reads both). Defaults give a
 //! working server on a fresh machine: SQLite file in the working directory, plain HTTP on 8080.
 
+use crate::limits::{Clock, LimitsConfig, SystemClock};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -19,11 +21,38 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// Answer webhook calls over plain HTTP with `INVALID_REQUEST` / `Https required`.
     pub require_https: bool,
-    /// The address clients reach this server at (`https://crm.example.com`): the `domain` and
-    /// endpoints sent with events. Default: the address the server listens on.
-    pub public_url: Option<String>,
+    /// Request-rate and operating-time limits (spec/limits-and-batch.md §1–2).
+    pub limits: LimitsConfig,
+    pub oauth: OAuthConfig,
     /// Delivery of events to handlers.
     pub events: EventsConfig,
+    /// The address clients reach the server at (`https://crm.example.com`), used in OAuth answers
+    /// (`client_endpoint`, `server_endpoint`, `domain`) and in the `auth` of events. Absent: the request's
+    /// `Host` (OAuth) or the listening address (events).
+    pub public_url: Option<String>,
+    /// Where the server reads the time (tests move a manual clock).
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The built-in OAuth server's lifetimes, in seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthConfig {
+    /// Access tokens: one hour, as Bitrix24.
+    pub access_token_ttl: i64,
+    /// Refresh tokens: 180 days, as Bitrix24 (docs `settings/oauth/auto-renewal.md`).
+    pub refresh_token_ttl: i64,
+    /// Authorization codes: 30 seconds, as Bitrix24 (docs `settings/oauth/index.md`).
+    pub code_ttl: i64,
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        OAuthConfig {
+            access_token_ttl: 3600,
+            refresh_token_ttl: 180 * 86400,
+            code_ttl: 30,
+        }
+    }
 }
 
 /// Event delivery (spec/events.md §3, decision F1: retries are our extension).
@@ -67,8 +96,11 @@ impl Default for ServeConfig {
             tls_key: None,
             max_body_bytes: 32 * 1024 * 1024,
             require_https: false,
-            public_url: None,
+            limits: LimitsConfig::default(),
+            oauth: OAuthConfig::default(),
             events: EventsConfig::default(),
+            public_url: None,
+            clock: Arc::new(SystemClock),
         }
     }
 }

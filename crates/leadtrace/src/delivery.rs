@@ -40,7 +40,8 @@ pub struct Site {
     pub domain: String,
     /// `{scheme}://{domain}/rest/`.
     pub client_endpoint: String,
-    /// `{scheme}://{domain}/oauth/rest/`.
+    /// `{scheme}://{domain}/rest/`: our own root, as the OAuth server answers it (the JS SDK derives its
+    /// token URL from it; spec/events.md's `/oauth/rest/` would make it call `/oauth/oauth/token/`).
     pub server_endpoint: String,
 }
 
@@ -59,7 +60,7 @@ impl Site {
         let scheme = parsed.scheme();
         Ok(Site {
             client_endpoint: format!("{scheme}://{domain}/rest/"),
-            server_endpoint: format!("{scheme}://{domain}/oauth/rest/"),
+            server_endpoint: format!("{scheme}://{domain}/rest/"),
             domain,
         })
     }
@@ -396,10 +397,7 @@ mod tests {
         let s = site();
         assert_eq!(s.domain, "some-domain.example:8443");
         assert_eq!(s.client_endpoint, "https://some-domain.example:8443/rest/");
-        assert_eq!(
-            s.server_endpoint,
-            "https://some-domain.example:8443/oauth/rest/"
-        );
+        assert_eq!(s.server_endpoint, "https://some-domain.example:8443/rest/");
         assert_eq!(Site::from_url("http://h/").unwrap().domain, "h");
     }
 
@@ -413,7 +411,7 @@ mod tests {
                 "event=ONCRMLEADADD&event_handler_id=707&data%5BFIELDS%5D%5BID%5D=1000983&ts=1742807175\
                  &auth%5Bdomain%5D=some-domain.example%3A8443\
                  &auth%5Bclient_endpoint%5D=https%3A%2F%2Fsome-domain.example%3A8443%2Frest%2F\
-                 &auth%5Bserver_endpoint%5D=https%3A%2F%2Fsome-domain.example%3A8443%2Foauth%2Frest%2F\
+                 &auth%5Bserver_endpoint%5D=https%3A%2F%2Fsome-domain.example%3A8443%2Frest%2F\
                  &auth%5Bmember_id%5D={member}\
                  &auth%5Bapplication_token%5D=51856fefc120afa4b628cc82d3935cce"
             )

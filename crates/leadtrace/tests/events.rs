@@ -309,6 +309,7 @@ impl TestApp {
                         user_id: id,
                         scopes: vec!["crm".into()],
                         expires_at: chrono::Utc::now().timestamp() + 3600,
+                        app_id: None,
                     })
                     .await?;
                     Ok(id)
@@ -553,10 +554,7 @@ async fn application_event_is_posted_exactly(b: Backend) {
     let port = app.running.addr.port();
     assert_eq!(r.auth("domain"), format!("127.0.0.1:{port}"));
     assert_eq!(r.auth("client_endpoint"), format!("{}/rest/", app.base));
-    assert_eq!(
-        r.auth("server_endpoint"),
-        format!("{}/oauth/rest/", app.base)
-    );
+    assert_eq!(r.auth("server_endpoint"), format!("{}/rest/", app.base));
     assert_eq!(r.auth("status"), "L");
     assert_eq!(r.auth("scope"), "crm,user");
     assert_eq!(r.auth("expires_in"), "3600");
@@ -708,7 +706,7 @@ async fn outgoing_webhook_from_the_cli(b: Backend) {
             "event=ONCRMLEADADD&event_handler_id={id}&data%5BFIELDS%5D%5BID%5D={lead}&ts={ts}\
              &auth%5Bdomain%5D=127.0.0.1%3A{port}\
              &auth%5Bclient_endpoint%5D=http%3A%2F%2F127.0.0.1%3A{port}%2Frest%2F\
-             &auth%5Bserver_endpoint%5D=http%3A%2F%2F127.0.0.1%3A{port}%2Foauth%2Frest%2F\
+             &auth%5Bserver_endpoint%5D=http%3A%2F%2F127.0.0.1%3A{port}%2Frest%2F\
              &auth%5Bmember_id%5D={member}&auth%5Bapplication_token%5D={token}"
         )
     );

@@ -783,6 +783,9 @@ impl Tx {
             user_id,
             scopes: scopes.to_vec(),
             expires_at: now + EVENT_TOKEN_TTL,
+            // Handlers are keyed by their own application id string; OAuth applications'
+            // numeric ids are not linked to them yet, so event tokens are app-less.
+            app_id: None,
         };
         self.add_token(&token).await?;
         self.exec_sql(

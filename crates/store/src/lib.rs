@@ -17,6 +17,7 @@ pub mod events;
 #[cfg(test)]
 mod events_tests;
 mod fold;
+mod oauth;
 pub mod testing;
 #[cfg(test)]
 mod tests;
@@ -29,6 +30,7 @@ pub use events::{
     Delivery, DeliveryOutcome, DeliveryRecord, EventHandler, HandlerFilter, HandlerKind,
     NewEventHandler, OfflineCol, OfflineEvent, OfflineQuery, OfflineTake,
 };
+pub use oauth::{App, Grant, NewApp};
 pub use tx::Tx;
 
 use bx_wire::ApiError;

@@ -1,7 +1,7 @@
 //! Storage tests, each run on both backends against a fresh database (`testing::fresh_url`).
 //! A behaviour that differs between SQLite and PostgreSQL fails one of the pair.
 
-use crate::{testing, Backend, NewUser, Store, Token, Tx};
+use crate::{testing, Backend, Grant, NewApp, NewUser, Store, Token, Tx};
 use bx_wire::ApiError;
 use crm::status::StatusSeed;
 use crm::userfield::{EnumItem, UserField, UserType};
@@ -51,6 +51,7 @@ on_both_backends!(
     schema_follows_field_table,
     portal_seeds,
     users_roles_webhooks_tokens,
+    oauth_apps_codes_refresh_tokens,
     entity_crud_with_uf,
     filters,
     typed_user_field_filters,
@@ -578,6 +579,7 @@ async fn users_roles_webhooks_tokens(store: Store) {
         user_id: admin_id,
         scopes,
         expires_at: 1_900_000_000,
+        app_id: None,
     };
     let t = token.clone();
     write(&store, move |tx| {
@@ -589,6 +591,144 @@ async fn users_roles_webhooks_tokens(store: Store) {
         Some(token)
     );
     assert_eq!(read(&store, |tx| tx.token("nope").boxed()).await, None);
+}
+
+async fn oauth_apps_codes_refresh_tokens(store: Store) {
+    let portal = new_portal(&store).await;
+    let user = write(&store, move |tx| {
+        async move {
+            let u = NewUser {
+                login: "oauth".into(),
+                name: "O".into(),
+                ..Default::default()
+            };
+            tx.add_user(portal, &u).await
+        }
+        .boxed()
+    })
+    .await;
+    // member_id is given once and then kept.
+    let first = write(&store, move |tx| {
+        async move { tx.ensure_member_id(portal, &"a".repeat(32)).await }.boxed()
+    })
+    .await;
+    let again = write(&store, move |tx| {
+        async move { tx.ensure_member_id(portal, &"b".repeat(32)).await }.boxed()
+    })
+    .await;
+    assert_eq!((first, again), ("a".repeat(32), "a".repeat(32)));
+    assert_eq!(
+        read(&store, move |tx| tx.portal(portal).boxed())
+            .await
+            .unwrap()
+            .member_id,
+        "a".repeat(32)
+    );
+
+    let new_app = NewApp {
+        name: "Reports".into(),
+        client_id: "local.abc.123".into(),
+        client_secret: "secret".into(),
+        scopes: vec!["crm".into(), "user".into()],
+        redirect_uri: "https://app.example.com/cb".into(),
+        application_token: "f".repeat(32),
+    };
+    let a = new_app.clone();
+    let app_id = write(&store, move |tx| {
+        async move { tx.add_app(portal, &a).await }.boxed()
+    })
+    .await;
+    let a = new_app.clone();
+    let dup = store
+        .write(move |tx| async move { tx.add_app(portal, &a).await }.boxed())
+        .await;
+    assert!(dup.is_err(), "client ids are unique");
+    let app = read(&store, |tx| tx.app_by_client_id("local.abc.123").boxed())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            app.id,
+            app.portal_id,
+            app.name.as_str(),
+            app.client_secret.as_str()
+        ),
+        (app_id, portal, "Reports", "secret")
+    );
+    assert_eq!(app.scopes, vec!["crm".to_string(), "user".to_string()]);
+    assert_eq!((app.version, app.active), (1, true));
+    assert_eq!(
+        read(&store, move |tx| tx.app(app_id).boxed()).await,
+        Some(app.clone())
+    );
+    assert_eq!(
+        read(&store, move |tx| tx.apps(portal).boxed()).await,
+        vec![app]
+    );
+
+    let grant = Grant {
+        portal_id: portal,
+        app_id,
+        user_id: user,
+        scopes: vec!["crm".into()],
+        expires_at: 1_000,
+    };
+    let g = grant.clone();
+    write(&store, move |tx| {
+        async move {
+            tx.add_auth_code("code1", &g).await?;
+            tx.add_refresh_token(
+                "refresh1",
+                &Grant {
+                    expires_at: 5_000,
+                    ..g.clone()
+                },
+            )
+            .await?;
+            tx.add_token(&Token {
+                token: "apptok".into(),
+                portal_id: g.portal_id,
+                user_id: g.user_id,
+                scopes: g.scopes.clone(),
+                expires_at: 2_000,
+                app_id: Some(g.app_id),
+            })
+            .await
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(
+        read(&store, |tx| tx.token("apptok").boxed())
+            .await
+            .unwrap()
+            .app_id,
+        Some(app_id)
+    );
+    // Codes and refresh tokens are used once.
+    assert_eq!(
+        write(&store, |tx| tx.take_auth_code("code1").boxed()).await,
+        Some(grant.clone())
+    );
+    assert_eq!(
+        write(&store, |tx| tx.take_auth_code("code1").boxed()).await,
+        None
+    );
+    // Purging keeps what is still usable and expired access tokens for a while.
+    write(&store, |tx| tx.purge_expired_oauth(3_000, 1_500).boxed()).await;
+    assert!(read(&store, |tx| tx.token("apptok").boxed())
+        .await
+        .is_some());
+    write(&store, |tx| tx.purge_expired_oauth(3_000, 0).boxed()).await;
+    assert!(read(&store, |tx| tx.token("apptok").boxed())
+        .await
+        .is_none());
+    let refreshed = write(&store, |tx| tx.take_refresh_token("refresh1").boxed()).await;
+    assert_eq!(refreshed.map(|g| g.expires_at), Some(5_000));
+    assert_eq!(
+        write(&store, |tx| tx.take_refresh_token("refresh1").boxed()).await,
+        None
+    );
 }
 
 async fn entity_crud_with_uf(store: Store) {

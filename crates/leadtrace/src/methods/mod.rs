@@ -1,6 +1,7 @@
 //! Every REST method the server answers, by family. A method not registered here answers
 //! `ERROR_METHOD_NOT_FOUND`, like any unknown method.
 
+pub mod app;
 pub mod batch;
 pub mod binding;
 pub mod card;
@@ -28,6 +29,7 @@ use store::{Store, Tx};
 
 pub fn registry() -> Registry {
     let mut r = Registry::default();
+    app::register(&mut r);
     batch::register(&mut r);
     system::register(&mut r);
     user::register(&mut r);

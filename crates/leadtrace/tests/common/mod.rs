@@ -213,6 +213,7 @@ impl TestApp {
             user_id: 1,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             expires_at: chrono::Utc::now().timestamp() + ttl,
+            app_id: None,
         };
         let t = token.token.clone();
         self.running
