@@ -7,6 +7,7 @@
 //! and output of `crm.<entity>.*`), `crate::item` is the `crm.item.*` view.
 
 use crate::actor::{Action, Level};
+use crate::binding::{self, OwnerColumn, Relation};
 use crate::entity::EntityKind;
 use crate::event::{self, EntityAction};
 use crate::field::{FieldDef, FieldKind};
@@ -14,7 +15,7 @@ use crate::filter;
 use crate::hooks::{self, DefaultValue, Values};
 use crate::input::{self, Input, Mode, MultifieldOp};
 use crate::output;
-use crate::query::{CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, Row, Status};
+use crate::query::{Binding, CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, Row, Status};
 use crate::select::{self, Selection};
 use crate::storage::{Assignments, Storage};
 use crate::userfield;
@@ -67,11 +68,25 @@ impl Dialect {
             Dialect::Item => ApiError::field_value_not_valid(def.title),
         }
     }
+
+    /// A required field (`isRequired`) left out or blank (decision D14).
+    pub fn required(self, def: &FieldDef) -> ApiError {
+        match self {
+            Dialect::Legacy => {
+                ApiError::legacy(format!("Required field {} is not specified.", def.name))
+            }
+            Dialect::Item => ApiError::coded(
+                "CRM_FIELD_ERROR_REQUIRED",
+                format!("Field \"{}\" is required", def.title),
+                400,
+            ),
+        }
+    }
 }
 
 /// An array parameter (`fields`, `params`, `order`, `filter`): absent (or `null`) is `None`;
 /// present but not an array is the method's `Parameter '…' must be array.` error.
-fn array_param<'a>(
+pub(crate) fn array_param<'a>(
     params: &'a Params,
     name: &str,
     error: &'static str,
@@ -85,13 +100,13 @@ fn array_param<'a>(
 
 /// `fields` of add/update. Bitrix24 answers a missing one (e.g. after an unparsable JSON body,
 /// which becomes an empty parameter set) with the same error as a non-array one.
-fn required_fields(params: &Params) -> Result<&Value, ApiError> {
+pub(crate) fn required_fields(params: &Params) -> Result<&Value, ApiError> {
     array_param(params, "fields", text::FIELDS_MUST_BE_ARRAY)?
         .ok_or_else(|| ApiError::legacy(text::FIELDS_MUST_BE_ARRAY))
 }
 
 /// The record id of update/get/delete: positive after `intval`, else `ID is not defined or invalid.`
-fn record_id(params: &Params) -> Result<i64, ApiError> {
+pub(crate) fn record_id(params: &Params) -> Result<i64, ApiError> {
     match wire::id(params) {
         id if id > 0 => Ok(id),
         _ => Err(ApiError::id_not_defined()),
@@ -111,6 +126,8 @@ struct Draft {
     kind: EntityKind,
     current: HashMap<&'static str, DbValue>,
     changes: Vec<(&'static FieldDef, DbValue)>,
+    /// Fields the caller's `fields` set (as opposed to defaults and derivations).
+    from_input: Vec<&'static str>,
 }
 
 impl Draft {
@@ -119,6 +136,7 @@ impl Draft {
             kind,
             current: HashMap::new(),
             changes: Vec::new(),
+            from_input: Vec::new(),
         }
     }
 
@@ -133,6 +151,10 @@ impl Draft {
 
     fn given(&self, name: &str) -> bool {
         self.changes.iter().any(|(f, _)| f.name == name)
+    }
+
+    fn given_by_input(&self, name: &str) -> bool {
+        self.from_input.contains(&name)
     }
 
     fn stored(&self, name: &str) -> DbValue {
@@ -255,47 +277,166 @@ async fn check_dictionaries<S: Storage>(
     Ok(())
 }
 
-/// Input values into the draft; a blank for a field that must keep a value is skipped.
+fn is_binding_field(kind: EntityKind, name: &str) -> bool {
+    Relation::of_owner(kind).any(|r| r.primary_field().is_some_and(|f| f.name == name))
+}
+
+/// The bindings `fields` ask for, per relation of the owner, with the owner's primary column set
+/// in the draft. `current` reads the stored bindings (update) or starts empty (add).
+async fn plan_bindings<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: Option<i64>,
+    input: &Input,
+    draft: &mut Draft,
+) -> Result<Vec<(Relation, Vec<Binding>, Vec<Binding>)>, ApiError> {
+    let mut plans = Vec::new();
+    for rel in Relation::of_owner(kind) {
+        let list = rel.list_field().and_then(|f| input.binding(f.name));
+        let single = rel.primary_field().and_then(|f| input.value(f.name));
+        if list.is_none() && single.is_none() {
+            continue;
+        }
+        let old = match id {
+            Some(id) => s.bindings(kind, ctx.actor.portal_id, id, rel.bound).await?,
+            None => vec![],
+        };
+        let Some(new) = binding::requested(s, ctx, rel, &old, list, single).await? else {
+            continue;
+        };
+        if let Some(field) = rel.primary_field() {
+            let primary = new
+                .iter()
+                .find(|b| b.primary)
+                .map_or(DbValue::Null, |b| DbValue::Int(b.id));
+            draft.set(field.name, primary);
+        }
+        plans.push((rel, old, new));
+    }
+    Ok(plans)
+}
+
+/// Input values into the draft; a blank for a field that must keep a value is skipped, values a
+/// family ignores are dropped and over-long text is cut where the family truncates.
 fn apply_input(kind: EntityKind, draft: &mut Draft, input: &Input) {
     for (def, value) in &input.values {
         if value.is_null() && hooks::keeps_value_when_blank(kind, def.name) {
             continue;
         }
-        draft.set_def(def, value.clone());
-    }
-    // `X_IDS` bindings keep the deprecated single `X_ID` as their first element (leads.md §3.1).
-    for (def, ids) in &input.bindings {
-        if let Some(single) = def.name.strip_suffix('S').and_then(|n| kind.field(n)) {
-            if single.column.is_some() && !single.multiple {
-                draft.set_def(
-                    single,
-                    ids.first().map_or(DbValue::Null, |id| DbValue::Int(*id)),
-                );
-            }
+        // The single binding fields (`CONTACT_ID`, contact `COMPANY_ID`) follow the bindings,
+        // which `plan_bindings` works out.
+        if is_binding_field(kind, def.name) {
+            continue;
         }
+        if hooks::ignores_input(kind, def.name, value) {
+            continue;
+        }
+        let value = match (value, hooks::max_chars(kind, def.name)) {
+            (DbValue::Text(t), Some(max)) if t.chars().count() > max => {
+                DbValue::Text(t.chars().take(max).collect())
+            }
+            _ => value.clone(),
+        };
+        draft.set_def(def, value);
+        draft.from_input.push(def.name);
     }
 }
 
-fn apply_defaults(kind: EntityKind, ctx: &Ctx<'_>, draft: &mut Draft) {
-    for (name, default) in hooks::DEFAULTS {
+fn is_blank(v: &DbValue) -> bool {
+    match v {
+        DbValue::Null => true,
+        DbValue::Text(t) => t.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// Required fields (`isRequired` in the field table): missing or blank on add, blank on update
+/// → `Required field X is not specified.` (decision D14).
+fn check_required(
+    kind: EntityKind,
+    draft: &Draft,
+    adding: bool,
+    dialect: Dialect,
+) -> Result<(), ApiError> {
+    for def in kind.fields().iter().filter(|f| f.required) {
+        let missing = if adding {
+            is_blank(&draft.get(def.name))
+        } else {
+            draft.given(def.name) && is_blank(&draft.get(def.name))
+        };
+        if missing {
+            return Err(dialect.required(def));
+        }
+    }
+    Ok(())
+}
+
+/// The family's rules on the record about to be written, worded for the answering API.
+fn validate(
+    kind: EntityKind,
+    draft: &Draft,
+    adding: bool,
+    dialect: Dialect,
+) -> Result<(), ApiError> {
+    hooks::validate(kind, draft, adding).map_err(|name| match kind.field(name) {
+        Some(def) => dialect.invalid_value(def),
+        None => ApiError::legacy(format!("Invalid value for field {name}.")),
+    })
+}
+
+async fn apply_defaults<S: Storage>(
+    s: &mut S,
+    kind: EntityKind,
+    ctx: &Ctx<'_>,
+    draft: &mut Draft,
+    dicts: &mut Dictionaries,
+) -> Result<(), ApiError> {
+    let defaults = hooks::DEFAULTS
+        .iter()
+        .chain(hooks::family_defaults(kind).iter());
+    for (name, default) in defaults {
         let Some(def) = kind.field(name) else {
             continue;
         };
         if draft.given(name) {
             continue;
         }
-        let value = match default {
+        let value = match *default {
             DefaultValue::Caller => DbValue::Int(ctx.actor.user_id),
             DefaultValue::Now => DbValue::Int(ctx.now),
             DefaultValue::BaseCurrency => DbValue::Text(ctx.settings.currency.clone()),
             DefaultValue::Text(t) => DbValue::Text(t.to_string()),
             DefaultValue::Real(r) => DbValue::Real(r),
+            DefaultValue::Int(i) => DbValue::Int(i),
+            DefaultValue::Today(days) => DbValue::Text(today_plus(ctx, days)),
+            DefaultValue::FirstStatus(entity_id) => {
+                let entries = dicts.statuses(s, ctx.actor.portal_id, entity_id).await?;
+                match entries.first() {
+                    Some(first) => DbValue::Text(first.status_id.clone()),
+                    None => continue,
+                }
+            }
         };
         draft.set_def(def, value);
     }
+    Ok(())
 }
 
-/// Stage default on add, and on a stage change: semantics, move stamps, closing date.
+/// The portal's calendar date of `ctx.now` plus `days`, as a stored date.
+fn today_plus(ctx: &Ctx<'_>, days: i64) -> String {
+    let today = chrono::DateTime::from_timestamp(ctx.now, 0)
+        .unwrap_or_default()
+        .with_timezone(&ctx.settings.time_zone)
+        .date_naive();
+    let day = today
+        .checked_add_signed(chrono::Duration::days(days))
+        .unwrap_or(today);
+    crate::dates::date_text(day)
+}
+
+/// Stage default on add, and on a stage change: semantics, move stamps, closing date, first-stage
+/// flag. A closed flag (`CLOSED`) follows the stage on every write.
 async fn derive_stage<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
@@ -312,41 +453,57 @@ async fn derive_stage<S: Storage>(
     };
     let entries = dicts.statuses(s, ctx.actor.portal_id, entity_id).await?;
     if adding && !draft.given(stage.field) {
-        // The first stage of the dictionary (`NEW` for leads, leads.md §3.3).
+        // The first stage of the dictionary (`NEW` for leads, leads.md §3.3; decision D7).
         if let Some(first) = entries.first() {
             let first = first.status_id.clone();
             draft.set(stage.field, DbValue::Text(first));
         }
     }
     let stage_id = draft.get(stage.field);
-    if !adding && (!draft.given(stage.field) || stage_id == draft.stored(stage.field)) {
-        return Ok(());
-    }
-    let semantics = entries
+    let entry = entries
         .iter()
-        .find(|e| stage_id.as_str() == Some(e.status_id.as_str()))
-        .and_then(|e| e.semantics.as_deref());
-    let letter = match semantics {
+        .position(|e| stage_id.as_str() == Some(e.status_id.as_str()));
+    let letter = match entry.and_then(|i| entries[i].semantics.as_deref()) {
         Some("S") => "S",
         Some("F") => "F",
         _ => "P",
     };
+    let yn = |b: bool| DbValue::Text(if b { "Y" } else { "N" }.into());
+    let is_first = entry == Some(0);
+    if let Some(flag) = stage.closed_flag {
+        draft.set(flag, yn(letter != "P"));
+    }
+    let changed = adding || (draft.given(stage.field) && stage_id != draft.stored(stage.field));
+    if !changed {
+        return Ok(());
+    }
     if let Some(field) = stage.semantic_field {
         draft.set(field, DbValue::Text(letter.into()));
+    }
+    if let Some(flag) = stage.first_stage_flag {
+        draft.set(flag, yn(is_first));
     }
     if !adding {
         draft.set("MOVED_TIME", DbValue::Int(ctx.now));
         draft.set("MOVED_BY_ID", DbValue::Int(ctx.actor.user_id));
     }
     // Entering a final stage closes the record; moving back to work reopens it.
-    draft.set(
-        "DATE_CLOSED",
-        if letter == "P" {
-            DbValue::Null
-        } else {
-            DbValue::Int(ctx.now)
-        },
-    );
+    match stage.closing {
+        hooks::Closing::ClosedAt(field) => draft.set(
+            field,
+            if letter == "P" {
+                DbValue::Null
+            } else {
+                DbValue::Int(ctx.now)
+            },
+        ),
+        hooks::Closing::CloseDate(field) => {
+            if letter != "P" && !draft.given_by_input(field) {
+                draft.set(field, DbValue::Text(today_plus(ctx, 0)));
+            }
+        }
+        hooks::Closing::Nothing => {}
+    }
     Ok(())
 }
 
@@ -493,6 +650,7 @@ pub async fn add_record<S: Storage>(
     let mut dicts = Dictionaries::default();
     let mut draft = Draft::new(kind);
     apply_input(kind, &mut draft, input);
+    check_required(kind, &draft, true, dialect)?;
     check_dictionaries(s, portal, &mut draft, &mut dicts, dialect).await?;
     let ufs = userfield::of_kind(s, portal, kind).await?;
     let mut uf = Map::new();
@@ -501,7 +659,7 @@ pub async fn add_record<S: Storage>(
             uf.insert(name, v);
         }
     }
-    apply_defaults(kind, ctx, &mut draft);
+    apply_defaults(s, kind, ctx, &mut draft, &mut dicts).await?;
     derive_stage(s, ctx, kind, &mut draft, &mut dicts, true).await?;
     let new_values: Vec<(&str, &str)> = input
         .multifields
@@ -516,7 +674,9 @@ pub async fn add_record<S: Storage>(
         })
         .collect();
     multifield_flags(&mut draft, &new_values);
+    let plans = plan_bindings(s, ctx, kind, None, input, &mut draft).await?;
     hooks::derive(kind, &mut draft);
+    validate(kind, &draft, true, dialect)?;
 
     // With `Own`, a user may only create records that stay theirs.
     if level == Level::Own && !owns(kind, &draft, ctx) {
@@ -527,6 +687,16 @@ pub async fn add_record<S: Storage>(
     let id = s
         .insert_entity(kind, portal, draft.assignments(), uf)
         .await?;
+    let derived: Assignments = hooks::after_insert(kind, id)
+        .into_iter()
+        .filter_map(|(name, v)| column_of(kind, name).map(|c| (c, v)))
+        .collect();
+    if !derived.is_empty() {
+        s.update_entity(kind, portal, id, derived, None).await?;
+    }
+    for (rel, old, new) in plans {
+        binding::save(s, ctx, rel, id, &old, &new, OwnerColumn::AlreadySet).await?;
+    }
     for op in &input.multifields {
         if let MultifieldOp::Add {
             type_id,
@@ -567,6 +737,7 @@ pub async fn update_record<S: Storage>(
 
     let mut dicts = Dictionaries::default();
     apply_input(kind, &mut draft, input);
+    check_required(kind, &draft, false, dialect)?;
     check_dictionaries(s, portal, &mut draft, &mut dicts, dialect).await?;
     let ufs = userfield::of_kind(s, portal, kind).await?;
     let uf_changes =
@@ -636,7 +807,9 @@ pub async fn update_record<S: Storage>(
             .collect();
         multifield_flags(&mut draft, &values);
     }
+    let plans = plan_bindings(s, ctx, kind, Some(id), input, &mut draft).await?;
     hooks::derive(kind, &mut draft);
+    validate(kind, &draft, false, dialect)?;
 
     let uf = if uf_changes.is_empty() {
         None
@@ -682,6 +855,9 @@ pub async fn update_record<S: Storage>(
             }
         }
     }
+    for (rel, old, new) in plans {
+        binding::save(s, ctx, rel, id, &old, &new, OwnerColumn::AlreadySet).await?;
+    }
     // Bitrix24 fires `…Update` on every successful update call, changed or not (F5).
     emit(s, ctx, kind, EntityAction::Update, id).await?;
     Ok(())
@@ -712,10 +888,219 @@ pub async fn delete_record<S: Storage>(
             return Err(refuse(kind, &draft, ctx, Action::Delete, dialect));
         }
     }
+    if !exists(s, ctx, kind, id).await? {
+        return Err(dialect.not_found());
+    }
+    // What points at the record goes in the same transaction: bindings (re-electing primaries
+    // of the records they leave) and company/contact references of other records.
+    binding::detach(s, ctx, kind, id).await?;
+    clear_references(s, ctx, kind, id).await?;
     if !s.delete_entity(kind, ctx.actor.portal_id, id).await? {
         return Err(dialect.not_found());
     }
     emit(s, ctx, kind, EntityAction::Delete, id).await?;
+    Ok(())
+}
+
+/// Whether a record exists (regardless of permissions).
+async fn exists<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+) -> Result<bool, ApiError> {
+    Ok(!existing_ids(s, ctx, kind, &[id]).await?.is_empty())
+}
+
+/// Which of `ids` are records of `kind` in the caller's portal (regardless of permissions).
+pub async fn existing_ids<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    ids: &[i64],
+) -> Result<Vec<i64>, ApiError> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(500) {
+        let query = ListQuery {
+            kind,
+            portal_id: ctx.actor.portal_id,
+            filter: Cond::In {
+                col: Col::Column(id_column(kind)),
+                values: chunk.iter().map(|i| DbValue::Int(*i)).collect(),
+                ci: false,
+            },
+            order: vec![],
+            columns: vec![],
+            with_uf: false,
+            offset: 0,
+            limit: None,
+        };
+        found.extend(s.list_entities(&query).await?.into_iter().map(|r| r.id));
+    }
+    Ok(found)
+}
+
+/// What the caller may do with one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Granted,
+    Denied,
+    Missing,
+}
+
+/// Checks `action` on record `id` of `kind` for the caller (with `Own`, the record must be
+/// assigned to them). A missing record is `Missing` only for callers with some access.
+pub async fn access<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+    action: Action,
+) -> Result<Access, ApiError> {
+    let level = ctx.actor.level(kind, action);
+    if level == Level::None {
+        return Ok(Access::Denied);
+    }
+    let sel = Selection {
+        fields: kind.field("ASSIGNED_BY_ID").into_iter().collect(),
+        ..Selection::standard(kind)
+    };
+    let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
+        return Ok(Access::Missing);
+    };
+    if level == Level::Own && !owns(kind, &Draft::from_row(kind, &sel, &row), ctx) {
+        return Ok(Access::Denied);
+    }
+    Ok(Access::Granted)
+}
+
+/// A record in legacy form (as `get` shows it), read without a permission check: for derived
+/// work done on the caller's behalf, such as the conversion of a lead in simple CRM mode.
+pub(crate) async fn legacy_record<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+) -> Result<Option<Value>, ApiError> {
+    let sel = Selection::everything(kind);
+    let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
+        return Ok(None);
+    };
+    let multifields = if sel.multifields.is_empty() {
+        vec![]
+    } else {
+        s.multifields(kind, ctx.actor.portal_id, &[row.id]).await?
+    };
+    let ufs = userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
+    Ok(Some(output::format_record(
+        kind,
+        &sel,
+        &row,
+        &multifields,
+        &ufs,
+        ctx.settings,
+    )))
+}
+
+/// One stored value of a record (`Null` when the record or the field does not exist).
+pub async fn field_value<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+    name: &str,
+) -> Result<DbValue, ApiError> {
+    let Some(def) = kind.field(name).filter(|f| f.column.is_some()) else {
+        return Ok(DbValue::Null);
+    };
+    let sel = Selection {
+        fields: vec![def],
+        ..Selection::standard(kind)
+    };
+    Ok(match read_one(s, ctx, kind, id, &sel).await? {
+        Some(row) => sel.value(&row, name),
+        None => DbValue::Null,
+    })
+}
+
+/// Sets fields of a stored record outside add/update (bindings, product-row totals, cleanup
+/// after a delete), re-running the family's derivations; `touch` marks a change made through the
+/// record's own methods (its bindings or product rows): it stamps DATE_MODIFY and MODIFY_BY_ID
+/// and fires the record's `…Update` event, as an update would (F5). A record that does not
+/// exist is left alone.
+pub async fn set_fields<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+    changes: Vec<(&'static str, DbValue)>,
+    touch: bool,
+) -> Result<(), ApiError> {
+    let sel = Selection::standard(kind);
+    let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
+        return Ok(());
+    };
+    let mut draft = Draft::from_row(kind, &sel, &row);
+    for (name, value) in changes {
+        draft.set(name, value);
+    }
+    hooks::derive(kind, &mut draft);
+    if touch {
+        draft.set("DATE_MODIFY", DbValue::Int(ctx.now));
+        draft.set("MODIFY_BY_ID", DbValue::Int(ctx.actor.user_id));
+    }
+    s.update_entity(kind, ctx.actor.portal_id, id, draft.assignments(), None)
+        .await?;
+    if touch {
+        emit(s, ctx, kind, EntityAction::Update, id).await?;
+    }
+    Ok(())
+}
+
+/// Clears the company or contact references other records keep to a record being deleted
+/// (`COMPANY_ID`, quote `MYCOMPANY_ID`, ...); bindings are handled by `binding::detach`.
+async fn clear_references<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+) -> Result<(), ApiError> {
+    let target = match kind {
+        EntityKind::Company => FieldKind::CrmCompany,
+        EntityKind::Contact => FieldKind::CrmContact,
+        _ => return Ok(()),
+    };
+    for owner in EntityKind::ALL {
+        for def in owner.fields().iter().filter(|f| f.kind == target) {
+            let Some(column) = def.column else { continue };
+            let query = ListQuery {
+                kind: owner,
+                portal_id: ctx.actor.portal_id,
+                filter: Cond::Cmp {
+                    col: Col::Column(column),
+                    op: CmpOp::Eq,
+                    value: DbValue::Int(id),
+                    ci: false,
+                },
+                order: vec![],
+                columns: vec![],
+                with_uf: false,
+                offset: 0,
+                limit: None,
+            };
+            for row in s.list_entities(&query).await? {
+                set_fields(
+                    s,
+                    ctx,
+                    owner,
+                    row.id,
+                    vec![(def.name, DbValue::Null)],
+                    false,
+                )
+                .await?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -962,6 +1347,36 @@ mod tests {
         assert_eq!(page_window(-1), (0, false));
         assert_eq!(page_window(-7), (0, true));
         assert_eq!(page_window(i64::MAX), (i64::MAX / 50 * 50, true));
+    }
+
+    #[test]
+    fn today_is_the_portal_date() {
+        let actor = crate::Actor {
+            portal_id: 1,
+            user_id: 1,
+            rights: crate::Rights::admin(),
+        };
+        let berlin = crate::PortalSettings {
+            time_zone: chrono_tz::Europe::Berlin,
+            currency: "EUR".into(),
+        };
+        // 2024-05-23T22:30:00Z is already the 24th in Berlin.
+        let ctx = Ctx {
+            actor: &actor,
+            settings: &berlin,
+            now: 1_716_503_400,
+        };
+        assert_eq!(today_plus(&ctx, 0), "2024-05-24");
+        assert_eq!(today_plus(&ctx, 7), "2024-05-31");
+        let utc = crate::PortalSettings {
+            time_zone: chrono_tz::UTC,
+            ..berlin.clone()
+        };
+        let ctx = Ctx {
+            settings: &utc,
+            ..ctx
+        };
+        assert_eq!(today_plus(&ctx, 0), "2024-05-23");
     }
 
     #[test]

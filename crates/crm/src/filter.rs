@@ -132,6 +132,7 @@ fn class_of(kind: FieldKind) -> Class {
         | FieldKind::CrmCompany
         | FieldKind::CrmContact
         | FieldKind::CrmLead
+        | FieldKind::CrmDeal
         | FieldKind::CrmQuote
         | FieldKind::CrmCategory
         | FieldKind::Location

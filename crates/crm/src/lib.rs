@@ -4,6 +4,7 @@
 //! No SQL and no HTTP: storage is reached through the `Storage` trait.
 
 pub mod actor;
+pub mod binding;
 pub mod card;
 pub mod category;
 pub mod currency;
@@ -19,10 +20,13 @@ pub mod filter;
 pub mod hooks;
 pub mod input;
 pub mod item;
+pub mod item_product_row;
 pub mod output;
+pub mod product_row;
 pub mod query;
 pub mod sanitize;
 pub mod select;
+pub mod simple_mode;
 pub mod status;
 pub mod storage;
 pub mod user;
@@ -33,7 +37,7 @@ pub use actor::{Action, Actor, Level, Rights};
 pub use entity::EntityKind;
 pub use field::{ColumnType, FieldDef, FieldKind};
 pub use query::{
-    CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, OrderKey, Row, Status, UfCol,
+    Binding, CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, OrderKey, Row, Status, UfCol,
 };
 pub use storage::{Assignments, Storage};
 pub use userfield::{EnumItem, UserField, UserType};

@@ -209,3 +209,12 @@ pub struct Status {
     /// `None` in progress, `S` success, `F` failure.
     pub semantics: Option<String>,
 }
+
+/// One binding of a record to a contact or a company (`crm.*.contact.*`, `crm.contact.company.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    /// The bound contact's or company's id.
+    pub id: i64,
+    pub sort: i64,
+    pub primary: bool,
+}

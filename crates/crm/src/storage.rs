@@ -5,7 +5,8 @@ use crate::card::CardKey;
 use crate::currency::Currency;
 use crate::entity::EntityKind;
 use crate::event::Event;
-use crate::query::{DbValue, ListQuery, Multifield, Row, Status};
+use crate::product_row::ProductRow;
+use crate::query::{Binding, DbValue, ListQuery, Multifield, Row, Status};
 use crate::userfield::UserField;
 use bx_wire::ApiError;
 use serde_json::{Map, Value};
@@ -108,6 +109,70 @@ pub trait Storage: Send {
         portal_id: i64,
     ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
 
+    /// The bindings of one record (`owner`) to records of kind `bound` (contacts of a deal,
+    /// companies of a contact), ordered by sort, then bound id.
+    fn bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+    ) -> impl Future<Output = Result<Vec<Binding>, ApiError>> + Send;
+
+    /// Replaces the bindings of one record to records of kind `bound`.
+    fn set_bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+        bindings: &[Binding],
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// The records of kind `owner` bound to record `bound_id` of kind `bound`, ascending.
+    fn bound_owners(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        bound: EntityKind,
+        bound_id: i64,
+    ) -> impl Future<Output = Result<Vec<i64>, ApiError>> + Send;
+
+    /// Product rows of these owners (leads, deals, quotes), ordered by sort, then id.
+    fn product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_ids: &[i64],
+    ) -> impl Future<Output = Result<Vec<ProductRow>, ApiError>> + Send;
+
+    /// One product row by its id, whatever its owner.
+    fn product_row(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<ProductRow>, ApiError>> + Send;
+
+    /// Stores a new row (`row.id` is ignored); returns its id.
+    fn insert_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Overwrites the stored row `row.id` (its owner included); false when there is none.
+    fn update_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    fn delete_product_row(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
     /// One status dictionary entry by its numeric id.
     fn status(
         &mut self,
@@ -136,6 +201,14 @@ pub trait Storage: Send {
         portal_id: i64,
         id: i64,
     ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Deletes every product row of one owner.
+    fn delete_product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
     /// The portal's currencies with their rates (`crm.currency.list`), by SORT then code.
     fn currency_list(

@@ -98,6 +98,27 @@ impl World {
         self.ok("get", json!({ "id": id })).await.result
     }
 
+    /// Adds a record of another family directly through the engine.
+    async fn add_kind(&mut self, kind: EntityKind, fields: Value) -> i64 {
+        let actor = admin(1);
+        let ctx = Ctx {
+            actor: &actor,
+            settings: &self.settings,
+            now: self.now,
+        };
+        engine::add(
+            &mut self.store,
+            &ctx,
+            kind,
+            &params(json!({ "fields": fields })),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("add {kind:?}: {e}"))
+        .result
+        .as_i64()
+        .expect("add returns an integer")
+    }
+
     /// Defines a lead user field; returns its id.
     async fn define(&mut self, fields: Value) -> i64 {
         self.ok("userfield.add", json!({ "fields": fields }))
@@ -449,15 +470,25 @@ async fn update_merges_multifields_by_id() {
 #[tokio::test]
 async fn contact_ids_company_and_return_customer() {
     let mut w = World::new();
-    let id = w.add(json!({"CONTACT_IDS": [5, "6"]})).await;
+    let c1 = w.add_kind(EntityKind::Contact, json!({"NAME": "a"})).await;
+    let c2 = w.add_kind(EntityKind::Contact, json!({"NAME": "b"})).await;
+    // an id that is no contact is ignored
+    let id = w
+        .add(json!({"CONTACT_IDS": [c2, c1.to_string(), 999]}))
+        .await;
     let lead = w.get(id).await;
     assert_eq!(
         (
             lead["CONTACT_ID"].clone(),
             lead["IS_RETURN_CUSTOMER"].clone()
         ),
-        (json!("5"), json!("Y"))
+        (json!(c2.to_string()), json!("Y"))
     );
+    let bound: Vec<(i64, i64, bool)> = w.store.bindings[&(LEAD, 1, id, EntityKind::Contact)]
+        .iter()
+        .map(|b| (b.id, b.sort, b.primary))
+        .collect();
+    assert_eq!(bound, vec![(c2, 10, true), (c1, 20, false)]);
     w.ok("update", json!({"id": id, "fields": {"CONTACT_IDS": []}}))
         .await;
     let lead = w.get(id).await;

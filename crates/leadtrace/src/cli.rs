@@ -339,6 +339,10 @@ pub enum PortalCommand {
         time_zone: Option<String>,
         #[arg(long)]
         currency: Option<String>,
+        /// `simple`: no leads — a lead added through REST becomes a deal at once and the lead
+        /// methods no longer find leads; `classic` (the default): leads and deals.
+        #[arg(long, value_parser = ["simple", "classic"])]
+        crm_mode: Option<String>,
     },
 }
 
@@ -656,6 +660,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Portal(PortalCommand::Set {
             time_zone,
             currency,
+            crm_mode,
         }) => {
             if let Some(tz) = &time_zone {
                 tz.parse::<chrono_tz::Tz>()
@@ -671,6 +676,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                         if let Some(c) = currency {
                             tx.set_portal_setting(portal.id, "currency", &c.to_ascii_uppercase())
                                 .await?;
+                        }
+                        if let Some(mode) = crm_mode {
+                            tx.set_portal_setting(portal.id, "crm_mode", &mode).await?;
                         }
                         Ok(())
                     })

@@ -22,6 +22,7 @@ backend_tests!(
     failing_handler_is_retried_until_it_recovers,
     exhausted_and_disabled_retries,
     undelivered_events_survive_a_restart,
+    bindings_and_product_rows_update_their_owner,
     offline_queue,
     offline_queue_skips_the_connectors_own_changes,
 );
@@ -1145,4 +1146,59 @@ async fn offline_queue_skips_the_connectors_own_changes(b: Backend) {
     let plain = app.app_call(&t, "event.offline.list", json!({})).await;
     assert_eq!(plain.body["total"], json!(2));
     assert!(own < foreign);
+}
+
+/// A change of a record's bindings or product rows fires the record's `…Update` (F5).
+async fn bindings_and_product_rows_update_their_owner(b: Backend) {
+    let app = spawn_app(b).await;
+    let t = app.token(3600, &["crm"]).await;
+    let call = |m: &'static str, p: Value| app.app_call(&t, m, p);
+    call(
+        "event.bind",
+        json!({"event": "ONCRMDEALUPDATE", "event_type": "offline"}),
+    )
+    .await
+    .result();
+    let deal = app.add("deal", json!({"TITLE": "d"})).await;
+    let contact = app.add("contact", json!({"NAME": "c"})).await;
+    let queued = || async {
+        let got = call("event.offline.get", json!({"clear": 1})).await;
+        got.result()["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["EVENT_NAME"].as_str().unwrap(),
+                    e["MESSAGE_ID"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(queued().await.is_empty(), "adds are not updates");
+    let expected = vec![format!("ONCRMDEALUPDATE CRM_DEAL_{deal}")];
+
+    app.call(
+        "crm.deal.contact.add",
+        json!({"id": deal, "fields": {"CONTACT_ID": contact}}),
+    )
+    .await
+    .result();
+    assert_eq!(queued().await, expected);
+    app.call(
+        "crm.deal.productrows.set",
+        json!({"id": deal, "rows": [{"PRODUCT_NAME": "p", "PRICE": 10, "QUANTITY": 2}]}),
+    )
+    .await
+    .result();
+    assert_eq!(queued().await, expected);
+    let r = app
+        .call(
+            "crm.item.productrow.add",
+            json!({"fields": {"ownerType": "D", "ownerId": deal, "productName": "q", "price": 1}}),
+        )
+        .await;
+    r.result();
+    assert_eq!(queued().await, expected);
 }

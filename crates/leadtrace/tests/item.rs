@@ -25,6 +25,7 @@ backend_tests!(
     paging_total_next,
     permissions_hide_unreadable_items,
     batch_chained_paging_on_items,
+    deals_contacts_and_companies_as_items,
 );
 
 async fn add_item(app: &TestApp, fields: Value) -> Value {
@@ -272,11 +273,14 @@ async fn update_merges_and_returns_the_item(b: Backend) {
         json!({"typeId": "EMAIL", "value": "c@example.com"}),
     );
     fm.insert("n1".into(), json!({"value": "no type: skipped"}));
+    let c1 = app.add("contact", json!({"NAME": "c1"})).await;
+    let c2 = app.add("contact", json!({"NAME": "c2"})).await;
     let r = app
         .call(
             "crm.item.update",
             json!({"entityTypeId": 1, "id": id, "fields": {
-                "title": "u2", "STAGE_ID": "CONVERTED", "name": "", "opportunity": 0, "contactIds": [5, 6], "fm": fm
+                "title": "u2", "STAGE_ID": "CONVERTED", "name": "", "opportunity": 0,
+                "contactIds": [c1, c2, 987654], "fm": fm
             }}),
         )
         .await;
@@ -291,8 +295,12 @@ async fn update_merges_and_returns_the_item(b: Backend) {
     assert_eq!(item["stageSemanticId"], "S");
     assert!(item["dateClosed"].is_string());
     assert_eq!(item["movedBy"], json!(1));
-    assert_eq!(item["contactId"], json!(5));
-    assert_eq!(item["contactIds"], json!([5]));
+    assert_eq!(item["contactId"], json!(c1), "the first binding is primary");
+    assert_eq!(
+        item["contactIds"],
+        json!([c1, c2]),
+        "ids of missing contacts are ignored"
+    );
     assert_eq!(item["isReturnCustomer"], "Y");
     let fm: Vec<(i64, &str, &str, &str)> = item["fm"]
         .as_array()
@@ -1040,4 +1048,92 @@ async fn batch_chained_paging_on_items(b: Backend) {
         json!({"x": {"error": "NOT_FOUND", "error_description": "Element not found"},
                "y": {"error": "100", "error_description": "Could not find value for parameter {id}"}})
     );
+}
+
+/// Deals, contacts and companies through `crm.item.*`: the same engine as their legacy methods
+/// (defaults, bindings, required fields, deletes), in the item dialect.
+async fn deals_contacts_and_companies_as_items(b: Backend) {
+    let app = spawn_app(b).await;
+    let item = |r: Reply| r.result()["item"].clone();
+    let contact = item(
+        app.call(
+            "crm.item.add",
+            json!({"entityTypeId": 3, "fields": {"name": "Ann", "lastName": "Lee"}}),
+        )
+        .await,
+    );
+    let c = contact["id"].as_i64().expect("typed id");
+    assert_eq!(contact["name"], "Ann");
+    let deal = item(
+        app.call(
+            "crm.item.add",
+            json!({"entityTypeId": 2, "fields": {"title": "Big one", "opportunity": 100, "contactIds": [c]}}),
+        )
+        .await,
+    );
+    let d = deal["id"].as_i64().expect("typed id");
+    assert_eq!(deal["stageId"], "NEW", "first stage by default");
+    assert_eq!(deal["contactId"], json!(c), "primary binding");
+    assert_eq!(deal["contactIds"], json!([c]));
+    let legacy = app.record("deal", d).await;
+    assert_eq!(legacy["CONTACT_ID"], c.to_string());
+    assert_eq!(
+        legacy["TYPE_ID"], "SALE",
+        "deal defaults apply to items too"
+    );
+    let bound = app
+        .call("crm.deal.contact.items.get", json!({"id": d}))
+        .await;
+    assert_eq!(bound.result()[0]["CONTACT_ID"], json!(c));
+
+    let r = app
+        .call(
+            "crm.item.list",
+            json!({"entityTypeId": 2, "filter": {"stageId": "NEW"}, "select": ["id", "title"]}),
+        )
+        .await;
+    assert_eq!(r.result()["items"], json!([{"id": d, "title": "Big one"}]));
+    let updated = item(
+        app.call(
+            "crm.item.update",
+            json!({"entityTypeId": 2, "id": d, "fields": {"stageId": "WON"}}),
+        )
+        .await,
+    );
+    assert_eq!(updated["stageId"], "WON");
+    assert_eq!(updated["closed"], "Y");
+
+    // Item-dialect errors from the shared rules.
+    app.call(
+        "crm.item.add",
+        json!({"entityTypeId": 4, "fields": {"title": " "}}),
+    )
+    .await
+    .assert_error(
+        400,
+        "CRM_FIELD_ERROR_REQUIRED",
+        "Field \"Company Name\" is required",
+    );
+    app.call(
+        "crm.item.add",
+        json!({"entityTypeId": 2, "fields": {"title": "x", "categoryId": 3}}),
+    )
+    .await
+    .assert_error(
+        400,
+        "CRM_FIELD_ERROR_VALUE_NOT_VALID",
+        "Invalid value for field \"Sales Funnel\"",
+    );
+
+    // Deleting the contact through the item view detaches it from the deal.
+    let r = app
+        .call("crm.item.delete", json!({"entityTypeId": 3, "id": c}))
+        .await;
+    assert_eq!(r.result(), &json!([]));
+    let after = item(
+        app.call("crm.item.get", json!({"entityTypeId": 2, "id": d}))
+            .await,
+    );
+    assert_eq!(after["contactId"], Value::Null);
+    assert_eq!(after["contactIds"], json!([]));
 }

@@ -1518,76 +1518,115 @@ async fn ordering_and_paging(store: Store) {
     assert_eq!(ids(&store, q).await, l, "all NULL: id order");
 }
 
+/// Deleting a record of any kind removes what hangs on it — multifields, its own bindings,
+/// bindings pointing at it (contacts, companies), product rows, trace links — and nothing else.
 async fn delete_removes_hanging_rows(store: Store) {
     let portal = new_portal(&store).await;
-    let doomed = add_lead(&store, portal, vec![], None).await;
-    let kept = add_lead(&store, portal, vec![], None).await;
-    fn counts(tx: &mut Tx, portal: i64) -> BoxFuture<'_, Result<Vec<Vec<i64>>, ApiError>> {
+    /// A hanging row: (table tag, owner type, owner, bound).
+    type Hanging = (String, String, i64, i64);
+    /// Every hanging row of the portal, sorted.
+    fn rows(tx: &mut Tx, portal: i64) -> BoxFuture<'_, Result<Vec<Hanging>, ApiError>> {
         async move {
             let mut out = Vec::new();
-            for (table, owner) in [
-                ("crm_multifield", "owner_id"),
-                ("crm_entity_contact", "owner_id"),
-                ("crm_product_row", "owner_id"),
-                ("crm_trace_entity", "entity_id"),
+            for sql in [
+                "SELECT 'mf', CAST(entity_type_id AS TEXT), owner_id, 0 FROM crm_multifield WHERE portal_id = ?",
+                "SELECT 'ec', CAST(entity_type_id AS TEXT), owner_id, contact_id FROM crm_entity_contact WHERE portal_id = ?",
+                "SELECT 'cc', '3', contact_id, company_id FROM crm_contact_company WHERE portal_id = ?",
+                "SELECT 'pr', owner_type, owner_id, 0 FROM crm_product_row WHERE portal_id = ?",
+                "SELECT 'te', CAST(entity_type_id AS TEXT), entity_id, trace_id FROM crm_trace_entity WHERE portal_id = ?",
             ] {
-                let rows = tx
-                    .fetch_sql(
-                        &format!(
-                            "SELECT {owner} FROM {table} WHERE portal_id = ? ORDER BY {owner}"
-                        ),
-                        vec![portal.into()],
-                    )
-                    .await?;
-                out.push(
-                    rows.iter()
-                        .map(|r| crate::tx::val::int(&r[0]))
-                        .collect::<Vec<_>>(),
-                );
+                for r in tx.fetch_sql(sql, vec![portal.into()]).await? {
+                    out.push((
+                        crate::tx::val::text(&r[0]),
+                        crate::tx::val::text(&r[1]),
+                        crate::tx::val::int(&r[2]),
+                        crate::tx::val::int(&r[3]),
+                    ));
+                }
             }
+            out.sort();
             Ok(out)
         }
         .boxed()
     }
-    write(&store, move |tx| {
-        async move {
-            for owner in [doomed, kept] {
-                tx.insert_multifield(LEAD, portal, owner, "PHONE", "WORK", "1").await?;
-                tx.exec_sql(
-                    "INSERT INTO crm_entity_contact (portal_id, entity_type_id, owner_id, contact_id) VALUES (?, 1, ?, 5)",
-                    vec![portal.into(), owner.into()],
-                )
-                .await?;
-                tx.exec_sql(
-                    "INSERT INTO crm_product_row (portal_id, owner_type, owner_id) VALUES (?, 'L', ?)",
-                    vec![portal.into(), owner.into()],
-                )
-                .await?;
-                tx.exec_sql(
-                    "INSERT INTO crm_trace_entity (portal_id, trace_id, entity_type_id, entity_id) VALUES (?, 9, 1, ?)",
-                    vec![portal.into(), owner.into()],
-                )
-                .await?;
+    for kind in EntityKind::ALL {
+        let (doomed, kept) = write(&store, move |tx| {
+            async move {
+                let doomed = tx.insert_entity(kind, portal, vec![], None).await?;
+                let kept = tx.insert_entity(kind, portal, vec![], None).await?;
+                let contact = |primary| crm::Binding { id: 900, sort: 10, primary };
+                for owner in [doomed, kept] {
+                    tx.insert_multifield(kind, portal, owner, "PHONE", "WORK", "1").await?;
+                    match kind {
+                        EntityKind::Contact => {
+                            // its companies, and a deal bound to it
+                            tx.set_bindings(kind, portal, owner, EntityKind::Company, &[crm::Binding { id: 800, sort: 10, primary: true }]).await?;
+                            tx.set_bindings(EntityKind::Deal, portal, 700 + owner, kind, &[crm::Binding { id: owner, sort: 10, primary: true }]).await?;
+                        }
+                        _ => tx.set_bindings(kind, portal, owner, EntityKind::Contact, &[contact(true)]).await?,
+                    }
+                    if kind == EntityKind::Company {
+                        // a contact's binding to it
+                        tx.set_bindings(EntityKind::Contact, portal, 600 + owner, kind, &[crm::Binding { id: owner, sort: 10, primary: true }]).await?;
+                    }
+                    tx.exec_sql(
+                        "INSERT INTO crm_product_row (portal_id, owner_type, owner_id) VALUES (?, ?, ?)",
+                        vec![portal.into(), crate::entity::product_owner_type(kind).into(), owner.into()],
+                    )
+                    .await?;
+                    tx.exec_sql(
+                        "INSERT INTO crm_trace_entity (portal_id, trace_id, entity_type_id, entity_id) VALUES (?, 9, ?, ?)",
+                        vec![portal.into(), kind.entity_type_id().into(), owner.into()],
+                    )
+                    .await?;
+                }
+                Ok((doomed, kept))
             }
-            Ok(())
-        }
-        .boxed()
-    })
-    .await;
-    assert_eq!(
-        read(&store, move |tx| counts(tx, portal)).await,
-        vec![vec![doomed, kept]; 4]
-    );
-    assert!(
-        write(&store, move |tx| tx
-            .delete_entity(LEAD, portal, doomed)
-            .boxed())
-        .await
-    );
-    assert_eq!(
-        read(&store, move |tx| counts(tx, portal)).await,
-        vec![vec![kept]; 4]
-    );
+            .boxed()
+        })
+        .await;
+        let before = read(&store, move |tx| rows(tx, portal)).await;
+        let mentions = |r: &Hanging, id: i64| {
+            let et = kind.entity_type_id().to_string();
+            match r.0.as_str() {
+                "mf" | "te" => r.1 == et && r.2 == id,
+                "pr" => r.1 == crate::entity::product_owner_type(kind) && r.2 == id,
+                "ec" => (r.1 == et && r.2 == id) || (kind == EntityKind::Contact && r.3 == id),
+                "cc" => match kind {
+                    EntityKind::Contact => r.2 == id,
+                    EntityKind::Company => r.3 == id,
+                    _ => false,
+                },
+                _ => false,
+            }
+        };
+        assert!(
+            before.iter().filter(|r| mentions(r, doomed)).count() >= 4,
+            "{kind:?}: {before:?}"
+        );
+        assert!(
+            write(&store, move |tx| tx
+                .delete_entity(kind, portal, doomed)
+                .boxed())
+            .await,
+            "{kind:?}"
+        );
+        let after = read(&store, move |tx| rows(tx, portal)).await;
+        let expected: Vec<_> = before
+            .iter()
+            .filter(|r| !mentions(r, doomed))
+            .cloned()
+            .collect();
+        assert_eq!(after, expected, "{kind:?}");
+        assert!(after.iter().any(|r| mentions(r, kept)), "{kind:?}");
+        assert!(
+            !write(&store, move |tx| tx
+                .delete_entity(kind, portal, doomed)
+                .boxed())
+            .await,
+            "a second delete finds nothing"
+        );
+    }
 }
 
 /// A write whose closure fails leaves nothing behind, while the writes grouped with it commit.

@@ -351,6 +351,15 @@ pub(crate) mod val {
         }
     }
 
+    pub fn opt_real(v: &DbValue) -> Option<f64> {
+        match v {
+            DbValue::Real(f) => Some(*f),
+            DbValue::Int(i) => Some(*i as f64),
+            DbValue::Text(t) => t.parse().ok(),
+            DbValue::Null => None,
+        }
+    }
+
     pub fn flag(v: &DbValue) -> bool {
         int(v) != 0
     }

@@ -11,6 +11,7 @@ pub mod output;
 pub mod select;
 
 use crate::actor::{Action, Level};
+use crate::binding::Relation;
 use crate::engine::{self, Dialect, ListRequest};
 use crate::entity::EntityKind;
 use crate::input::Mode;
@@ -109,17 +110,18 @@ fn kind_param(params: &Params) -> Result<EntityKind, ApiError> {
 }
 
 /// `{"item": {…}}` for a record just written or read.
-fn item_result(
+async fn item_result<S: Storage>(
+    s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
     stored: &engine::Stored,
     original_uf_names: bool,
-) -> Output {
+) -> Result<Output, ApiError> {
     let isel = ItemSelection {
         sel: stored.sel.clone(),
         ..ItemSelection::everything(kind)
     };
-    let item = output::format_item(
+    let mut item = output::format_item(
         kind,
         &isel,
         &stored.row,
@@ -127,9 +129,40 @@ fn item_result(
         ctx.settings,
         original_uf_names,
     );
+    fill_binding_lists(s, ctx, kind, &isel, stored.row.id, &mut item).await?;
     let mut m = Map::new();
     m.insert("item".into(), item);
-    Output::from(Value::Object(m))
+    Ok(Output::from(Value::Object(m)))
+}
+
+/// A binding list (`contactIds`, contact `companyIds`) shows every bound record in binding
+/// order; the row itself keeps only the primary one.
+async fn fill_binding_lists<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    isel: &ItemSelection,
+    id: i64,
+    item: &mut Value,
+) -> Result<(), ApiError> {
+    for rel in Relation::of_owner(kind) {
+        let Some(list) = rel.list_field() else {
+            continue;
+        };
+        if !isel.fields.iter().any(|f| f.name == list.name) {
+            continue;
+        }
+        let ids: Vec<Value> = s
+            .bindings(kind, ctx.actor.portal_id, id, rel.bound)
+            .await?
+            .iter()
+            .map(|b| Value::from(b.id))
+            .collect();
+        if let Some(obj) = item.as_object_mut() {
+            obj.insert(names::item_name(list), Value::Array(ids));
+        }
+    }
+    Ok(())
 }
 
 /// Reads back what was written, whatever the caller's read rights (the answer of add/update).
@@ -141,7 +174,7 @@ async fn written<S: Storage>(
     original_uf_names: bool,
 ) -> Result<Output, ApiError> {
     match engine::fetch_record(s, ctx, kind, id).await? {
-        Some(stored) => Ok(item_result(ctx, kind, &stored, original_uf_names)),
+        Some(stored) => item_result(s, ctx, kind, &stored, original_uf_names).await,
         None => Err(ApiError::element_not_found()),
     }
 }
@@ -194,7 +227,7 @@ pub async fn get<S: Storage>(
     let id = required_int(params, "id")?;
     let original = use_original_uf_names(params);
     let stored = engine::read_record(s, ctx, kind, id, Dialect::Item).await?;
-    Ok(item_result(ctx, kind, &stored, original))
+    item_result(s, ctx, kind, &stored, original).await
 }
 
 /// `crm.item.delete`: `[]`.
@@ -233,11 +266,13 @@ pub async fn list<S: Storage>(
         start: crate::wire::start(params),
     };
     let page = engine::list_records(s, ctx, kind, request, Dialect::Item).await?;
-    let items: Vec<Value> = page
-        .rows
-        .iter()
-        .map(|row| output::format_item(kind, &isel, row, &page.multifields, ctx.settings, original))
-        .collect();
+    let mut items = Vec::with_capacity(page.rows.len());
+    for row in &page.rows {
+        let mut item =
+            output::format_item(kind, &isel, row, &page.multifields, ctx.settings, original);
+        fill_binding_lists(s, ctx, kind, &isel, row.id, &mut item).await?;
+        items.push(item);
+    }
     let mut m = Map::new();
     m.insert("items".into(), Value::Array(items));
     Ok(Output::list(Value::Object(m), page.total, page.next))

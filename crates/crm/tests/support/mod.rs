@@ -9,7 +9,8 @@ use crm::card::CardKey;
 use crm::currency::Currency;
 use crm::eval::{self, RowAccess};
 use crm::event::Event;
-use crm::query::{Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status, UfCol};
+use crm::product_row::ProductRow;
+use crm::query::{Binding, Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status, UfCol};
 use crm::{Assignments, ColumnType, EntityKind, Storage, UserField};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
@@ -34,6 +35,11 @@ pub struct MemStore {
     pub multifields: Vec<StoredMultifield>,
     pub statuses: Vec<Status>,
     pub currencies: Vec<String>,
+    /// (owner kind, portal, owner id, bound kind) → bindings in stored order.
+    pub bindings: BTreeMap<(EntityKind, i64, i64, EntityKind), Vec<Binding>>,
+    /// (portal, row) in insertion order.
+    pub product_rows: Vec<(i64, ProductRow)>,
+    next_row: i64,
     pub cards: HashMap<(i64, CardKey), Value>,
     /// User-field definitions with their portal.
     pub user_fields: Vec<(i64, UserField)>,
@@ -406,6 +412,122 @@ impl Storage for MemStore {
         Ok(self.currencies.clone())
     }
 
+    async fn bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+    ) -> Result<Vec<Binding>, ApiError> {
+        self.calls.push("bindings");
+        let mut out = self
+            .bindings
+            .get(&(owner, portal_id, owner_id, bound))
+            .cloned()
+            .unwrap_or_default();
+        out.sort_by_key(|b| (b.sort, b.id));
+        Ok(out)
+    }
+
+    async fn set_bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+        bindings: &[Binding],
+    ) -> Result<(), ApiError> {
+        self.calls.push("set_bindings");
+        self.bindings
+            .insert((owner, portal_id, owner_id, bound), bindings.to_vec());
+        Ok(())
+    }
+
+    async fn bound_owners(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        bound: EntityKind,
+        bound_id: i64,
+    ) -> Result<Vec<i64>, ApiError> {
+        self.calls.push("bound_owners");
+        Ok(self
+            .bindings
+            .iter()
+            .filter(|((o, p, _, b), list)| {
+                *o == owner
+                    && *p == portal_id
+                    && *b == bound
+                    && list.iter().any(|x| x.id == bound_id)
+            })
+            .map(|((_, _, id, _), _)| *id)
+            .collect())
+    }
+
+    async fn product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_ids: &[i64],
+    ) -> Result<Vec<ProductRow>, ApiError> {
+        self.calls.push("product_rows");
+        let mut out: Vec<ProductRow> = self
+            .product_rows
+            .iter()
+            .filter(|(p, r)| {
+                *p == portal_id && r.owner_kind == owner && owner_ids.contains(&r.owner_id)
+            })
+            .map(|(_, r)| r.clone())
+            .collect();
+        out.sort_by_key(|r| (r.owner_id, r.sort, r.id));
+        Ok(out)
+    }
+
+    async fn product_row(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> Result<Option<ProductRow>, ApiError> {
+        self.calls.push("product_row");
+        Ok(self
+            .product_rows
+            .iter()
+            .find(|(p, r)| *p == portal_id && r.id == id)
+            .map(|(_, r)| r.clone()))
+    }
+
+    async fn insert_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_product_row");
+        self.next_row += 1;
+        let mut row = row.clone();
+        row.id = self.next_row;
+        self.product_rows.push((portal_id, row));
+        Ok(self.next_row)
+    }
+
+    async fn update_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("update_product_row");
+        match self
+            .product_rows
+            .iter_mut()
+            .find(|(p, r)| *p == portal_id && r.id == row.id)
+        {
+            Some((_, r)) => {
+                *r = row.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     async fn status(&mut self, _portal_id: i64, id: i64) -> Result<Option<Status>, ApiError> {
         self.calls.push("status");
         Ok(self.statuses.iter().find(|s| s.id == id).cloned())
@@ -432,6 +554,26 @@ impl Storage for MemStore {
             }
             None => Ok(false),
         }
+    }
+
+    async fn delete_product_row(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_product_row");
+        let before = self.product_rows.len();
+        self.product_rows
+            .retain(|(p, r)| !(*p == portal_id && r.id == id));
+        Ok(self.product_rows.len() != before)
+    }
+
+    async fn delete_product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+    ) -> Result<(), ApiError> {
+        self.calls.push("delete_product_rows");
+        self.product_rows
+            .retain(|(p, r)| !(*p == portal_id && r.owner_kind == owner && r.owner_id == owner_id));
+        Ok(())
     }
 
     async fn delete_status(&mut self, _portal_id: i64, id: i64) -> Result<bool, ApiError> {

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod batch;
+pub mod binding;
 pub mod card;
 pub mod category;
 pub mod currency;
@@ -11,7 +12,9 @@ pub mod entity;
 pub mod enums;
 pub mod event;
 pub mod item;
+pub mod item_product_row;
 pub mod multifield;
+pub mod product_row;
 pub mod settings;
 pub mod status;
 pub mod system;
@@ -37,8 +40,13 @@ pub fn registry() -> Registry {
     duplicate::register(&mut r);
     category::register(&mut r);
     settings::register(&mut r);
-    entity::register(&mut r, crm::EntityKind::Lead);
+    for kind in crm::EntityKind::ALL {
+        entity::register(&mut r, kind);
+    }
+    binding::register(&mut r);
+    product_row::register(&mut r);
     item::register(&mut r);
+    item_product_row::register(&mut r);
     // Card layouts light up for every entity type that has a field table (quotes have none).
     for kind in crm::EntityKind::ALL {
         if crm::card::has_card(kind) {

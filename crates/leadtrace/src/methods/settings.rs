@@ -1,6 +1,7 @@
 //! `crm.settings.mode.get`: the portal's CRM mode, 1 classic or 2 simple (`crm.enum.settings.mode`).
 
 use crate::registry::{Registry, Scope};
+use crm::simple_mode::CrmMode;
 use serde_json::Value;
 
 pub fn register(r: &mut Registry) {
@@ -10,12 +11,9 @@ pub fn register(r: &mut Registry) {
 }
 
 /// The portal's `crm_mode` setting as its `crm.enum.settings.mode` id (`simple` or `2` is 2;
-/// anything else, the default `classic`, is 1).
+/// anything else, the default `classic`, is 1): the same reading the lead methods act on.
 pub fn crm_mode(setting: &str) -> i64 {
-    match setting.trim().to_ascii_lowercase().as_str() {
-        "simple" | "2" => 2,
-        _ => 1,
-    }
+    CrmMode::of(setting).code()
 }
 
 #[cfg(test)]
