@@ -166,5 +166,192 @@ def event_received(ctx):
     events_cases.b24pysdk_event_received(ctx)
 
 
+# ================================================================ entity families
+
+
+def _entity_crud(ctx, entity):
+    c = client(ctx)
+    api = getattr(c.crm, entity)
+    add, _e, upd, _x, select, _f = sc.entity_plan(ctx, entity)
+    rec_id = api.add(add).result
+    sc.check_added_id(rec_id)
+    sc.check_entity_added(entity, api.get(rec_id).result, ctx, rec_id)
+    eq(api.update(rec_id, upd).result, True, f"{entity}.update result")
+    sc.check_entity_updated(entity, api.get(rec_id).result, ctx, rec_id)
+    response = api.list(filter={"COMMENTS": ctx.marker}, select=select).response
+    sc.check_entity_list(entity, response.result, ctx, rec_id)
+    eq(response.total, 1, f"{entity}.list total")
+    sc.check_entity_fields(entity, api.fields().result, ctx)
+    eq(api.delete(rec_id).result, True, f"{entity}.delete result")
+    try:
+        got = api.get(rec_id).result
+    except BitrixAPIError as exc:
+        eq(exc.status_code, 400, f"HTTP status of {entity}.get after delete")
+        sc.check_not_found_text(exc.error_description)
+    else:
+        raise AssertionError(f"{entity}.get after delete must raise, returned {got!r}")
+
+
+@suite.case
+def deal_crud(ctx):
+    _entity_crud(ctx, "deal")
+
+
+@suite.case
+def contact_crud(ctx):
+    _entity_crud(ctx, "contact")
+
+
+@suite.case
+def company_crud(ctx):
+    _entity_crud(ctx, "company")
+
+
+@suite.case
+def quote_crud(ctx):
+    _entity_crud(ctx, "quote")
+
+
+@suite.case
+def contact_bindings(ctx):
+    c = client(ctx)
+    m = ctx.marker
+    c1 = c.crm.contact.add({"NAME": "One", "COMMENTS": m}).result
+    c2 = c.crm.contact.add({"NAME": "Two", "COMMENTS": m}).result
+    deal = c.crm.deal.add({"TITLE": f"{m} bind", "COMMENTS": m}).result
+    lead = c.crm.lead.add({"TITLE": f"{m} bind", "SOURCE_DESCRIPTION": m}).result
+    company = c.crm.company.add({"TITLE": f"{m} bind", "COMMENTS": m}).result
+
+    fields = c.crm.deal.contact.fields().result
+    check("CONTACT_ID" in fields and "IS_PRIMARY" in fields, f"crm.deal.contact.fields: {sorted(fields)!r}")
+    eq(c.crm.deal.contact.add(deal, {"CONTACT_ID": c1, "SORT": 20}).result, True, "deal.contact.add c1")
+    eq(c.crm.deal.contact.add(deal, {"CONTACT_ID": c2, "SORT": 10, "IS_PRIMARY": "Y"}).result, True, "deal.contact.add c2")
+    sc.check_binding_items("deal.contact.items.get", c.crm.deal.contact.items.get(deal).result,
+                           [(c2, 10, "Y"), (c1, 20, "N")])
+    eq(c.crm.deal.get(deal).result["CONTACT_ID"], str(c2), "deal CONTACT_ID is the primary contact")
+    eq(c.crm.deal.contact.delete(deal, {"CONTACT_ID": c2}).result, True, "deal.contact.delete c2")
+    sc.check_binding_items("deal after delete", c.crm.deal.contact.items.get(deal).result, [(c1, 20, "Y")])
+    eq(c.crm.deal.get(deal).result["CONTACT_ID"], str(c1), "deal CONTACT_ID after the primary was removed")
+
+    items = sc.binding_items([(c1, 10, "N"), (c2, 20, "Y")])
+    eq(c.crm.lead.contact.items.set(lead, items).result, True, "lead.contact.items.set")
+    sc.check_binding_items("lead.contact.items.get", c.crm.lead.contact.items.get(lead).result,
+                           [(c1, 10, "N"), (c2, 20, "Y")])
+    eq(c.crm.lead.get(lead).result["CONTACT_ID"], str(c2), "lead CONTACT_ID")
+    eq(c.crm.lead.contact.items.delete(lead).result, True, "lead.contact.items.delete")
+    eq(c.crm.lead.contact.items.get(lead).result, [], "lead bindings after items.delete")
+
+    eq(c.crm.company.contact.add(company, {"CONTACT_ID": c1}).result, True, "company.contact.add")
+    sc.check_binding_items("contact.company.items.get (the other side)", c.crm.contact.company.items.get(c1).result,
+                           [(company, 10, "Y")], key="COMPANY_ID")
+    eq(c.crm.contact.get(c1).result["COMPANY_ID"], str(company), "contact COMPANY_ID")
+
+
+@suite.case
+def deal_productrows(ctx):
+    c = client(ctx)
+    deal = c.crm.deal.add({"TITLE": f"{ctx.marker} rows", "COMMENTS": ctx.marker, "OPPORTUNITY": 1}).result
+    eq(c.crm.deal.productrows.set(deal, sc.PRODUCT_ROWS).result, True, "productrows.set")
+    sc.check_product_rows(c.crm.deal.productrows.get(deal).result, deal)
+    eq(c.crm.deal.get(deal).result["OPPORTUNITY"], sc.PRODUCT_ROWS_OPPORTUNITY, "OPPORTUNITY recomputed from the rows")
+    eq(c.crm.deal.productrows.set(deal, []).result, True, "productrows.set []")
+    eq(c.crm.deal.productrows.get(deal).result, [], "rows after set []")
+    eq(c.crm.deal.get(deal).result["OPPORTUNITY"], sc.PRODUCT_ROWS_OPPORTUNITY, "OPPORTUNITY kept with no rows")
+
+
+@suite.case
+def deal_userfields(ctx):
+    c = client(ctx)
+    uf_ids = []
+    try:
+        for i, defn in enumerate(sc.uf_definitions(ctx)):
+            uf_id = c.crm.deal.userfield.add(defn).result
+            check(type(uf_id) is int and uf_id > 0, f"userfield.add id: {uf_id!r}")
+            uf_ids.append(uf_id)
+            sc.check_uf_definition(c.crm.deal.userfield.get(uf_id).result, ctx, i)
+        listed = c.crm.deal.userfield.list(filter={"XML_ID": f"{ctx.marker}-note"}).result
+        eq([int(d["ID"]) for d in listed], uf_ids[:1], "userfield.list by XML_ID")
+        ids = {name: c.crm.deal.add(fields).result for name, fields in sc.uf_deals(ctx).items()}
+        for name, deal_id in ids.items():
+            sc.check_uf_deal(c.crm.deal.get(deal_id).result, ctx, name)
+        for label, flt, names in sc.uf_checks(ctx):
+            records = c.crm.deal.list(filter={"COMMENTS": ctx.marker, **flt}, select=["ID", "UF_*"]).result
+            sc.check_uf_list(label, records, names, ids)
+        records = c.crm.deal.list(filter={"COMMENTS": ctx.marker}, select=["ID", "UF_*"], order={"ID": "ASC"}).result
+        for rec, name in zip(records, "AB"):
+            sc.check_uf_deal({**rec, "DATE_CREATE": "2000-01-01T00:00:00+00:00", "DATE_MODIFY": "2000-01-01T00:00:00+00:00"}, ctx, name)
+    finally:
+        for uf_id in uf_ids:
+            eq(c.crm.deal.userfield.delete(uf_id).result, True, "userfield.delete")
+
+
+@suite.case
+def lead_details_config(ctx):
+    c = client(ctx)
+    conf = c.crm.lead.details.configuration
+    try:
+        sc.check_default_layout(conf.get(scope="C").result)
+        eq(conf.set(sc.details_layout(ctx), scope="P").result, True, "details.configuration.set")
+        sc.check_details_layout(conf.get().result, ctx)
+        sc.check_details_layout(conf.get(scope="P", user_id=1).result, ctx)
+    finally:
+        eq(conf.reset(scope="P").result, True, "details.configuration.reset")
+    sc.check_default_layout(conf.get().result)
+
+
+@suite.case
+def item_crud(ctx):
+    c = client(ctx)
+    item = c.crm.item.add(2, sc.item_deal_fields(ctx)).result
+    check(isinstance(item, dict) and "item" in item, f"crm.item.add answers {{item: ...}}, got {item!r}")
+    item_id = item["item"]["id"]
+    sc.check_item_deal(item["item"], ctx)
+    sc.check_item_deal(c.crm.item.get(2, item_id).result["item"], ctx, item_id)
+    sc.check_item_deal_legacy(c.crm.deal.get(item_id).result, ctx, item_id)
+    response = c.crm.item.list(2, filter={"comments": ctx.marker}, select=sc.ITEM_SELECT).response
+    check(isinstance(response.result, dict) and "items" in response.result, f"crm.item.list answers {{items: [...]}}: {response.result!r}")
+    sc.check_item_list(response.result["items"], ctx, item_id)
+    eq(response.total, 1, "crm.item.list total")
+
+    contact = c.crm.item.add(3, sc.item_contact_fields(ctx)).result["item"]
+    sc.check_item_contact(contact, ctx)
+    sc.check_item_contact(c.crm.item.get(3, contact["id"]).result["item"], ctx, contact["id"])
+
+    # 60 deals through one batch of item adds, read back through the SDK's list helpers.
+    adds = [c.crm.item.add(2, sc.item_page_fields(ctx, i)) for i in range(sc.ITEM_PAGE_COUNT)]
+    batch = c.call_batches(adds, halt=True).result
+    values = list(batch.result.values()) if isinstance(batch.result, dict) else list(batch.result)
+    created = [v["item"]["id"] for v in values]
+    eq(len(set(created)), sc.ITEM_PAGE_COUNT, "created item ids")
+    flt = {"comments": f"{ctx.marker} paging"}
+    listed = c.crm.item.list(2, filter=flt, select=["id", "title"]).as_list().result
+    sc.check_item_paged("crm.item.list as_list", list(listed), created)
+    fast = list(c.crm.item.list(2, filter=flt, select=["id", "title"]).as_list_fast().result)
+    sc.check_item_paged("crm.item.list as_list_fast", fast, created)
+    eq([i["id"] for i in fast], sorted(created), "as_list_fast order")
+
+
+@suite.case
+def system_dictionaries(ctx):
+    c = client(ctx)
+    sc.check_source_list(c.crm.status.list(filter={"ENTITY_ID": "SOURCE"}).result)
+    fields = sc.status_fields(ctx)
+    status_id = c.crm.status.add(fields).result
+    check(type(status_id) is int and status_id > 0, f"crm.status.add id: {status_id!r}")
+    flt = {"ENTITY_ID": "SOURCE", "STATUS_ID": fields["STATUS_ID"]}
+    sc.check_added_status(c.crm.status.list(filter=flt).result, ctx, status_id)
+    eq(c.crm.status.delete(status_id).result, True, "crm.status.delete")
+    eq(list(c.crm.status.list(filter=flt).result), [], "status list after delete")
+
+    sc.check_currencies(c.crm.currency.list().result)
+    sc.check_ownertypes(c.crm.enum.ownertype().result)
+    sc.check_user_current(c.user.current().result)
+    sc.check_scope(token(ctx).call_method("scope")["result"])
+
+    contact = c.crm.contact.add({"NAME": "Dup", "COMMENTS": ctx.marker,
+                                 "PHONE": [{"VALUE": ctx.phone(11), "VALUE_TYPE": "WORK"}]}).result
+    sc.check_duplicates(c.crm.duplicate.findbycomm("PHONE", [ctx.phone(11)], entity_type="CONTACT").result, contact)
+
+
 if __name__ == "__main__":
     sys.exit(suite.main())
