@@ -3,6 +3,11 @@
 //!
 //! Family differences come from the field table (`EntityKind::fields`) and `hooks`; nothing here
 //! names a lead field except through those.
+//!
+//! Sales Intelligence: `add` and `update` are the legacy methods and make traces (`TRACE`, the
+//! UTM fields, channel `rest`, the attribution window; `tracking::service`). A caller that must
+//! not make traces — `crm.item.add`/`update` (spec §3: "no trace is created by `crm.item.*`") —
+//! uses `add_with` / `update_with` with `Tracking::Off`.
 
 use crate::actor::{Action, Level};
 use crate::entity::EntityKind;
@@ -14,6 +19,7 @@ use crate::output;
 use crate::query::{CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Row, Status};
 use crate::select::{self, Selection};
 use crate::storage::{Assignments, Storage};
+use crate::tracking::{self, Tracking, Utm, UTM_FIELDS};
 use crate::wire;
 use crate::Ctx;
 use bx_wire::error::text;
@@ -373,12 +379,37 @@ async fn read_one<S: Storage>(
     Ok(s.list_entities(&query).await?.into_iter().next())
 }
 
-/// `crm.<entity>.add`: the new id as a JSON integer.
+/// `crm.<entity>.add`: the new id as a JSON integer. Makes the record's trace (`Tracking::Rest`).
 pub async fn add<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
     params: &Params,
+) -> Result<Output, ApiError> {
+    add_with(s, ctx, kind, params, Tracking::Rest).await
+}
+
+/// The UTM fields of the record being written.
+fn utm_of(draft: &Draft) -> Utm {
+    let mut utm = Utm::default();
+    for field in UTM_FIELDS {
+        utm.set(field, draft.get(field).as_str().map(str::to_string));
+    }
+    utm
+}
+
+/// A positive id held in a field of the record being written.
+fn id_in(draft: &Draft, name: &str) -> Option<i64> {
+    draft.get(name).as_i64().filter(|id| *id > 0)
+}
+
+/// An add; `tracking` says whether it makes a Sales Intelligence trace.
+pub async fn add_with<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+    tracking: Tracking,
 ) -> Result<Output, ApiError> {
     let fields = required_fields(params)?;
     let options = array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
@@ -438,15 +469,43 @@ pub async fn add<S: Storage>(
                 .await?;
         }
     }
+    if tracking == Tracking::Rest {
+        let mut contact_ids: Vec<i64> = id_in(&draft, "CONTACT_ID").into_iter().collect();
+        for c in input.binding("CONTACT_IDS").unwrap_or_default() {
+            if !contact_ids.contains(c) {
+                contact_ids.push(*c);
+            }
+        }
+        let added = tracking::RecordAdded {
+            kind,
+            id,
+            utm: utm_of(&draft),
+            contact_ids,
+            company_id: id_in(&draft, "COMPANY_ID"),
+            trace: input.trace.as_ref(),
+        };
+        tracking::service::record_added(s, ctx, &added).await?;
+    }
     Ok(Output::from(Value::from(id)))
 }
 
-/// `crm.<entity>.update`: `true`.
+/// `crm.<entity>.update`: `true`. A change of the UTM fields may make a new trace (`Tracking::Rest`).
 pub async fn update<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
     params: &Params,
+) -> Result<Output, ApiError> {
+    update_with(s, ctx, kind, params, Tracking::Rest).await
+}
+
+/// An update; `tracking` says whether a UTM change may make a Sales Intelligence trace.
+pub async fn update_with<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+    tracking: Tracking,
 ) -> Result<Output, ApiError> {
     let id = record_id(params)?;
     let fields = required_fields(params)?;
@@ -576,7 +635,58 @@ pub async fn update<S: Storage>(
             }
         }
     }
+    if tracking == Tracking::Rest {
+        let mut before = Utm::default();
+        for field in UTM_FIELDS {
+            before.set(field, draft.stored(field).as_str().map(str::to_string));
+        }
+        let changed = tracking::RecordUpdated {
+            kind,
+            id,
+            before,
+            after: utm_of(&draft),
+        };
+        tracking::service::record_updated(s, ctx, &changed).await?;
+    }
     Ok(Output::from(Value::Bool(true)))
+}
+
+/// What the caller may do to one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Allowed,
+    Denied,
+    /// No such record (or no such family yet).
+    Missing,
+}
+
+/// Whether the caller may `action` record `id` (used where a method acts on records of any family,
+/// e.g. binding traces). With no right at all the record is not even looked up.
+pub async fn record_access<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+    action: Action,
+) -> Result<Access, ApiError> {
+    if kind.fields().is_empty() || id <= 0 {
+        return Ok(Access::Missing);
+    }
+    let level = ctx.actor.level(kind, action);
+    if level == Level::None {
+        return Ok(Access::Denied);
+    }
+    let sel = Selection {
+        fields: kind.field("ASSIGNED_BY_ID").into_iter().collect(),
+        ..Selection::standard(kind)
+    };
+    let Some(row) = read_one(s, ctx, kind, id, &sel).await? else {
+        return Ok(Access::Missing);
+    };
+    if level == Level::Own && !owns(kind, &Draft::from_row(kind, &sel, &row), ctx) {
+        return Ok(Access::Denied);
+    }
+    Ok(Access::Allowed)
 }
 
 /// `crm.<entity>.get`: the record in legacy form (leads.md §7).

@@ -17,6 +17,7 @@ pub mod sanitize;
 pub mod select;
 pub mod status;
 pub mod storage;
+pub mod tracking;
 mod wire;
 
 pub use actor::{Action, Actor, Level, Rights};
