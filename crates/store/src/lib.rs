@@ -17,6 +17,7 @@ mod fold;
 pub mod testing;
 #[cfg(test)]
 mod tests;
+mod tracking;
 mod tx;
 mod writer;
 
