@@ -5,6 +5,7 @@ pub mod batch;
 pub mod entity;
 pub mod status;
 pub mod system;
+pub mod tracking;
 
 use crate::registry::Registry;
 use bx_wire::ApiError;
@@ -17,6 +18,7 @@ pub fn registry() -> Registry {
     system::register(&mut r);
     status::register(&mut r);
     entity::register(&mut r, crm::EntityKind::Lead);
+    tracking::register(&mut r);
     r
 }
 
