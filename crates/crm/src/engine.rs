@@ -660,6 +660,25 @@ pub enum Access {
     Missing,
 }
 
+/// Whether record `id` exists (no permission check: for bindings the system makes itself). Unlike
+/// `record_access` it does not skip families without a field table, so engine tests can use them;
+/// storage must have the family's table.
+pub async fn record_exists<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    id: i64,
+) -> Result<bool, ApiError> {
+    if id <= 0 {
+        return Ok(false);
+    }
+    let sel = Selection {
+        fields: vec![],
+        ..Selection::standard(kind)
+    };
+    Ok(read_one(s, ctx, kind, id, &sel).await?.is_some())
+}
+
 /// Whether the caller may `action` record `id` (used where a method acts on records of any family,
 /// e.g. binding traces). With no right at all the record is not even looked up.
 pub async fn record_access<S: Storage>(

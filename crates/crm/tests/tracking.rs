@@ -382,6 +382,13 @@ async fn attribution_window_for_a_client_with_a_recent_source() {
 async fn deals_bind_their_clients_and_use_the_window() {
     let mut w = World::new();
     w.client_trace(EntityKind::Company, 8, 6, 5);
+    for (kind, id) in [(EntityKind::Contact, 5), (EntityKind::Company, 8)] {
+        w.store
+            .records
+            .entry((kind, PORTAL))
+            .or_default()
+            .insert(id, Default::default());
+    }
     let actor = admin();
     let ctx = Ctx {
         actor: &actor,

@@ -496,6 +496,8 @@ impl Tx {
         now: i64,
     ) -> Result<(), ApiError> {
         let et = kind.entity_type_id();
+        // Two PostgreSQL transactions binding the same record at once may both read the same
+        // maximum; readers break such a tie by the trace id (the later trace wins).
         let rows = self
             .fetch_sql(
                 "SELECT COALESCE(MAX(seq), 0) FROM crm_trace_entity \

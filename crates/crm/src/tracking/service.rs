@@ -369,6 +369,8 @@ pub async fn record_added<S: Storage>(
             Ok((parsed, raw))
         }) {
             Ok((parsed, raw)) => (parsed, Some(raw)),
+            // An empty TRACE is simply absent.
+            Err(TraceError::Required) => (ParsedTrace::default(), None),
             Err(e) => {
                 tracing::warn!(entity = rec.kind.code(), id = rec.id, error = %e,
                     "TRACE ignored: the record gets a trace without it");
@@ -397,11 +399,17 @@ async fn bind_with_clients<S: Storage>(
 ) -> Result<(), ApiError> {
     bind_record(s, ctx, trace_id, rec.kind, rec.id).await?;
     if hooks::binds_clients_to_trace(rec.kind) {
-        if let Some(contact) = rec.contact_ids.first() {
-            bind_record(s, ctx, trace_id, EntityKind::Contact, *contact).await?;
-        }
-        if let Some(company) = rec.company_id {
-            bind_record(s, ctx, trace_id, EntityKind::Company, company).await?;
+        let clients = rec
+            .contact_ids
+            .first()
+            .map(|id| (EntityKind::Contact, *id))
+            .into_iter()
+            .chain(rec.company_id.map(|id| (EntityKind::Company, id)));
+        for (kind, id) in clients {
+            // Only records that exist: an id not yet given out must not inherit a binding.
+            if engine::record_exists(s, ctx, kind, id).await? {
+                bind_record(s, ctx, trace_id, kind, id).await?;
+            }
         }
     }
     Ok(())
