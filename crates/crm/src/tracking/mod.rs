@@ -6,6 +6,12 @@
 //! resolution order), `channel` (channel groups from an embedded data table) and `window` (the
 //! attribution window rule). `service` runs them against `Storage` (trace add/delete, the hooks the
 //! engine calls on add/update, the journey of a record) and `sources` manages sources.
+//!
+//! For reports (migration 0008): a record's effective trace is its `crm_trace_entity` row with the
+//! highest `seq` (a tie goes to the higher `trace_id`); `si_trace.source_id` (0 = none),
+//! `channel_group` and `created_at` are that trace's source, channel group and time; previous visits
+//! are `si_trace_link` children, dated by their captured `tags.ts`. The attribution window (also the
+//! look-back of attribution models) is `Storage::tracking_settings`.
 
 pub mod channel;
 pub mod parse;
