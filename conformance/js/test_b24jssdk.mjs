@@ -2,6 +2,8 @@
 import { AjaxError, ApiVersion, B24Hook } from '@bitrix24/b24jssdk'
 import { Suite, check, eq, idsOf } from './harness.mjs'
 import * as sc from './scenarios.mjs'
+import { b24jssdkEventReceived } from './events_cases.mjs'
+import * as tracking from './tracking_cases.mjs'
 
 const suite = new Suite('b24jssdk')
 
@@ -160,5 +162,8 @@ suite.case('batch_chained_refs', async (ctx) => {
   }
   sc.checkChained(ctx, out, totals)
 })
+
+suite.case('event_received', b24jssdkEventReceived)
+tracking.register(suite, client)
 
 await suite.main()

@@ -1,8 +1,6 @@
 // Sales Intelligence cases (spec/sales-intelligence.md §2–3) for the JS client; mirrors
-// conformance/py/tracking_cases.py. Not wired yet: test_b24jssdk.mjs registers them with
-//   import { register } from './tracking_cases.mjs'
-//   register(suite, client)        // `client(ctx)` returns a B24Hook, as in test_b24jssdk.mjs
-// before `await suite.main()`.
+// conformance/py/tracking_cases.py. test_b24jssdk.mjs registers them with
+// `tracking.register(suite, client)` (`client(ctx)` returns a B24Hook).
 import { AjaxError } from '@bitrix24/b24jssdk'
 import { check, eq } from './harness.mjs'
 

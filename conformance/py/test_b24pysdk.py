@@ -8,6 +8,8 @@ from b24pysdk.errors import BitrixAPIError
 
 import scenarios as sc
 from harness import Suite, check, eq, ids_of
+import events_cases
+import tracking_cases
 
 suite = Suite("b24pysdk")
 
@@ -158,6 +160,14 @@ def batch_chained_refs(ctx):
     eq(typed.result["u0"], True, "typed chained batch: update")
     eq(typed.result["l1"], [{"ID": str(lead_id), "COMMENTS": f"via {ctx.marker} chained v2"}],
        "typed chained batch: l1 (filter ID=$result[l0][0][ID], COMMENTS interpolated)")
+
+
+@suite.case
+def event_received(ctx):
+    events_cases.b24pysdk_event_received(ctx)
+
+
+tracking_cases.register(suite, tracking_cases.B24pysdkAdapter)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from fast_bitrix24.utils import http_build_query  # the encoder the library uses
 
 import scenarios as sc
 from harness import Suite, check, eq
+import events_cases
+import tracking_cases
 
 suite = Suite("fast_bitrix24")
 
@@ -138,6 +140,14 @@ def batch_chained_refs(ctx):
     cmd = {key: f"{method}?{http_build_query(params)}" for key, method, params in sc.chained_commands(ctx)}
     result = b.call_batch({"halt": 1, "cmd": cmd})  # raises on any result_error
     sc.check_chained(ctx, result, {}, None)
+
+
+@suite.case
+def event_received(ctx):
+    events_cases.fast_bitrix24_event_received(ctx)
+
+
+tracking_cases.register(suite, tracking_cases.FastBitrix24Adapter)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Sales Intelligence cases (spec/sales-intelligence.md §2–3), written once for both Python clients.
 
-Not wired yet: a client module registers them with one line, e.g. in test_b24pysdk.py
+A client module registers them with one line: in test_b24pysdk.py
 
     import tracking_cases
     tracking_cases.register(suite, tracking_cases.B24pysdkAdapter)

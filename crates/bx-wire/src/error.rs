@@ -61,6 +61,11 @@ pub mod text {
     pub const LIST_GENERAL_ERROR: &str = "Failed to get list. General error.";
     pub const NESTING_TOO_DEEP: &str = "Request nesting is deeper than 64 levels";
     pub const NOT_UTF8: &str = "Request is not valid UTF-8";
+    /// `crm.item.*` (spec/entities.md §6.4).
+    pub const ELEMENT_NOT_FOUND: &str = "Element not found";
+    pub const SMART_PROCESS_NOT_FOUND: &str = "Smart process not found";
+    pub const ITEM_ACCESS_DENIED: &str = "Access denied";
+    pub const ITEM_READ_DENIED: &str = "You do not have permission to view this item";
 }
 
 impl ApiError {
@@ -94,6 +99,78 @@ impl ApiError {
 
     pub fn id_not_defined() -> Self {
         ApiError::legacy(text::ID_NOT_DEFINED)
+    }
+
+    /// `crm.item.*` and other engine methods: a required parameter is absent (code `100`).
+    pub fn missing_parameter(name: &str) -> Self {
+        ApiError::coded(
+            "100",
+            format!("Could not find value for parameter {{{name}}}"),
+            400,
+        )
+    }
+
+    /// Engine methods: a parameter that cannot be bound to its type (`int`, `array`); code `100`
+    /// is our decision A10.
+    pub fn invalid_parameter_type(value: &str, name: &str, ty: &str) -> Self {
+        ApiError::coded(
+            "100",
+            format!("Invalid value {value} to match with parameter {{{name}}}. Should be value of type {ty}."),
+            400,
+        )
+    }
+
+    /// `crm.item.*`: a scalar given for a multiple field; `ty` is PHP's `gettype` word.
+    pub fn expected_iterable(ty: &str) -> Self {
+        ApiError::coded(
+            "100",
+            format!("Expected iterable value for multiple field, but got {ty} instead"),
+            400,
+        )
+    }
+
+    /// `crm.item.*`: an `entityTypeId` this server does not serve.
+    pub fn smart_process_not_found() -> Self {
+        ApiError::coded("NOT_FOUND", text::SMART_PROCESS_NOT_FOUND, 400)
+    }
+
+    /// `crm.item.*` with an entity type the item API refuses (old invoices, `INVOICE`).
+    pub fn entity_type_not_supported(type_name: &str) -> Self {
+        ApiError::coded(
+            "ENTITY_TYPE_NOT_SUPPORTED",
+            format!("Entity type {type_name} is not supported"),
+            400,
+        )
+    }
+
+    /// `crm.item.*`: no such item, or one the caller may not read.
+    pub fn element_not_found() -> Self {
+        ApiError::coded("NOT_FOUND", text::ELEMENT_NOT_FOUND, 400)
+    }
+
+    /// `crm.item.*` permission errors; `read` picks the text for reading.
+    pub fn item_access_denied(read: bool) -> Self {
+        let text = if read {
+            text::ITEM_READ_DENIED
+        } else {
+            text::ITEM_ACCESS_DENIED
+        };
+        ApiError::coded("ACCESS_DENIED", text, 400)
+    }
+
+    /// `crm.item.list` filter/order errors (`INVALID_ARG_VALUE`).
+    pub fn invalid_arg_value(text: impl Into<Cow<'static, str>>) -> Self {
+        ApiError::coded("INVALID_ARG_VALUE", text, 400)
+    }
+
+    /// `crm.item.*`: a value that a field does not accept (e.g. an unknown stage); `title` is
+    /// the field's caption.
+    pub fn field_value_not_valid(title: &str) -> Self {
+        ApiError::coded(
+            "CRM_FIELD_ERROR_VALUE_NOT_VALID",
+            format!("Invalid value for field \"{title}\""),
+            400,
+        )
     }
 
     /// A request whose parameters nest deeper than PHP's `max_input_nesting_level` (64). PHP would
@@ -246,6 +323,45 @@ mod tests {
             assert_eq!(e.status(), status);
             assert_eq!(e.code(), code);
             assert_eq!(e.description(), text);
+        }
+    }
+
+    #[test]
+    fn engine_method_errors() {
+        let cases = [
+            (
+                ApiError::missing_parameter("entityTypeId"),
+                "100",
+                "Could not find value for parameter {entityTypeId}",
+            ),
+            (
+                ApiError::invalid_parameter_type("abc", "id", "int"),
+                "100",
+                "Invalid value abc to match with parameter {id}. Should be value of type int.",
+            ),
+            (
+                ApiError::expected_iterable("integer"),
+                "100",
+                "Expected iterable value for multiple field, but got integer instead",
+            ),
+            (
+                ApiError::smart_process_not_found(),
+                "NOT_FOUND",
+                "Smart process not found",
+            ),
+            (
+                ApiError::element_not_found(),
+                "NOT_FOUND",
+                "Element not found",
+            ),
+            (
+                ApiError::field_value_not_valid("Stage"),
+                "CRM_FIELD_ERROR_VALUE_NOT_VALID",
+                "Invalid value for field \"Stage\"",
+            ),
+        ];
+        for (e, code, text) in cases {
+            assert_eq!((e.status(), e.code(), e.description()), (400, code, text));
         }
     }
 

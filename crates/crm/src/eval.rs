@@ -10,11 +10,60 @@ pub trait RowAccess {
     fn value(&self, col: &Col) -> DbValue;
     /// The record's multifield values of one type (`PHONE`, ...).
     fn multifield_values(&self, type_id: &str) -> Vec<String>;
+    /// The elements of a multiple user field (non-null ones); by default the single value.
+    fn values(&self, col: &Col) -> Vec<DbValue> {
+        match self.value(col) {
+            DbValue::Null => vec![],
+            v => vec![v],
+        }
+    }
 }
 
 /// Whether the record satisfies the condition (SQL `WHERE`: unknown counts as no).
 pub fn matches(cond: &Cond, row: &impl RowAccess) -> bool {
     eval(cond, row) == Some(true)
+}
+
+/// A condition on one value (`v` is the column's value, or one element of a multiple field).
+fn eval_value(cond: &Cond, v: &DbValue) -> Option<bool> {
+    match cond {
+        Cond::Cmp { op, value, ci, .. } => {
+            let ord = compare(v, value, *ci)?;
+            Some(match op {
+                CmpOp::Eq => ord == Ordering::Equal,
+                CmpOp::Ne => ord != Ordering::Equal,
+                CmpOp::Lt => ord == Ordering::Less,
+                CmpOp::Le => ord != Ordering::Greater,
+                CmpOp::Gt => ord == Ordering::Greater,
+                CmpOp::Ge => ord != Ordering::Less,
+            })
+        }
+        Cond::In { values, ci, .. } => {
+            if v.is_null() {
+                return None;
+            }
+            let mut unknown = false;
+            for candidate in values {
+                match compare(v, candidate, *ci) {
+                    Some(Ordering::Equal) => return Some(true),
+                    None => unknown = true,
+                    Some(_) => {}
+                }
+            }
+            if unknown {
+                None
+            } else {
+                Some(false)
+            }
+        }
+        Cond::Like { pattern, ci, .. } => match v {
+            DbValue::Null => None,
+            DbValue::Text(t) => Some(like(t, pattern, *ci)),
+            DbValue::Int(i) => Some(like(&i.to_string(), pattern, *ci)),
+            DbValue::Real(r) => Some(like(&r.to_string(), pattern, *ci)),
+        },
+        _ => None,
+    }
 }
 
 /// `None` is SQL's UNKNOWN (a comparison involving NULL).
@@ -53,43 +102,21 @@ fn eval(cond: &Cond, row: &impl RowAccess) -> Option<bool> {
             }
         }
         Cond::Not(c) => eval(c, row).map(|b| !b),
+        // A multiple field is "empty" when it has no element; a condition on it holds when some
+        // element satisfies it (an EXISTS in SQL: never unknown).
+        Cond::IsNull(col) if col.is_multiple() => Some(row.values(col).is_empty()),
         Cond::IsNull(col) => Some(row.value(col).is_null()),
-        Cond::Cmp { col, op, value, ci } => {
-            let ord = compare(&row.value(col), value, *ci)?;
-            Some(match op {
-                CmpOp::Eq => ord == Ordering::Equal,
-                CmpOp::Ne => ord != Ordering::Equal,
-                CmpOp::Lt => ord == Ordering::Less,
-                CmpOp::Le => ord != Ordering::Greater,
-                CmpOp::Gt => ord == Ordering::Greater,
-                CmpOp::Ge => ord != Ordering::Less,
-            })
-        }
-        Cond::In { col, values, ci } => {
-            let v = row.value(col);
-            if v.is_null() {
-                return None;
-            }
-            let mut unknown = false;
-            for candidate in values {
-                match compare(&v, candidate, *ci) {
-                    Some(Ordering::Equal) => return Some(true),
-                    None => unknown = true,
-                    Some(_) => {}
-                }
-            }
-            if unknown {
-                None
+        Cond::Cmp { col, .. } | Cond::In { col, .. } | Cond::Like { col, .. } => {
+            if col.is_multiple() {
+                Some(
+                    row.values(col)
+                        .iter()
+                        .any(|v| eval_value(cond, v) == Some(true)),
+                )
             } else {
-                Some(false)
+                eval_value(cond, &row.value(col))
             }
         }
-        Cond::Like { col, pattern, ci } => match row.value(col) {
-            DbValue::Null => None,
-            DbValue::Text(t) => Some(like(&t, pattern, *ci)),
-            DbValue::Int(i) => Some(like(&i.to_string(), pattern, *ci)),
-            DbValue::Real(r) => Some(like(&r.to_string(), pattern, *ci)),
-        },
         Cond::Multifield { type_id, pattern } => Some(
             row.multifield_values(type_id)
                 .iter()

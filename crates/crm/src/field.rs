@@ -22,6 +22,7 @@ pub enum FieldKind {
     CrmCompany,
     CrmContact,
     CrmLead,
+    CrmDeal,
     CrmQuote,
     CrmCategory,
     /// PHONE / EMAIL / WEB / IM / LINK.
@@ -46,6 +47,7 @@ impl FieldKind {
             FieldKind::CrmCompany => "crm_company",
             FieldKind::CrmContact => "crm_contact",
             FieldKind::CrmLead => "crm_lead",
+            FieldKind::CrmDeal => "crm_deal",
             FieldKind::CrmQuote => "crm_quote",
             FieldKind::CrmCategory => "crm_category",
             FieldKind::CrmMultifield => "crm_multifield",
@@ -62,6 +64,7 @@ impl FieldKind {
             | FieldKind::CrmCompany
             | FieldKind::CrmContact
             | FieldKind::CrmLead
+            | FieldKind::CrmDeal
             | FieldKind::CrmQuote
             | FieldKind::CrmCategory
             | FieldKind::DateTime

@@ -7,6 +7,7 @@
 use crate::dates;
 use crate::field::{FieldDef, FieldKind, MULTIFIELD_TYPES};
 use crate::query::{CmpOp, Col, Cond, DbValue};
+use crate::userfield::{UserField, UserType};
 use crate::wire;
 use chrono_tz::Tz;
 use serde_json::Value;
@@ -120,8 +121,8 @@ enum Class {
     },
     Date,
     DateTime,
-    /// A user field: no definition is known here, so values keep their JSON type.
-    Uf,
+    /// A boolean user field, stored as 1/0: `Y`/`N`, `1`/`0`, `true`/`false` compare as 1/0.
+    Bool,
 }
 
 fn class_of(kind: FieldKind) -> Class {
@@ -131,6 +132,7 @@ fn class_of(kind: FieldKind) -> Class {
         | FieldKind::CrmCompany
         | FieldKind::CrmContact
         | FieldKind::CrmLead
+        | FieldKind::CrmDeal
         | FieldKind::CrmQuote
         | FieldKind::CrmCategory
         | FieldKind::Location
@@ -147,6 +149,28 @@ fn class_of(kind: FieldKind) -> Class {
             flag: false,
         },
         FieldKind::String | FieldKind::CrmCurrency | FieldKind::CrmMultifield => Class::Text {
+            like: true,
+            flag: false,
+        },
+    }
+}
+
+/// How a user field's values are converted and compared, by its type.
+fn uf_class(ty: UserType) -> Class {
+    match ty {
+        UserType::Integer | UserType::Employee | UserType::Enumeration | UserType::File => {
+            Class::Int
+        }
+        UserType::Boolean => Class::Bool,
+        UserType::Double => Class::Real,
+        UserType::DateTime => Class::DateTime,
+        UserType::Date => Class::Date,
+        UserType::String
+        | UserType::Url
+        | UserType::Address
+        | UserType::Money
+        | UserType::Crm
+        | UserType::CrmStatus => Class::Text {
             like: true,
             flag: false,
         },
@@ -203,20 +227,12 @@ fn convert(class: Class, v: &Value, cx: &Cx) -> Option<DbValue> {
             let s = wire::strval(v)?;
             dates::parse_datetime(&s, cx.tz, cx.now).map(DbValue::Int)
         }
-        Class::Uf => Some(match v {
-            Value::Null => DbValue::Null,
-            Value::Bool(b) => DbValue::Int(i64::from(*b)),
-            Value::Number(n) => match n.as_i64() {
-                Some(i) => DbValue::Int(i),
-                None => DbValue::Real(n.as_f64().unwrap_or(0.0)),
-            },
-            _ => DbValue::Text(wire::strval(v).unwrap_or_default()),
-        }),
+        Class::Bool => wire::yes_no(v).map(|b| DbValue::Int(i64::from(b))),
     }
 }
 
 fn ci(class: Class) -> bool {
-    matches!(class, Class::Text { .. } | Class::Uf)
+    matches!(class, Class::Text { .. })
 }
 
 /// Whether a value is the class's "empty": 0 for numbers, `""` for text, `""` for dates.
@@ -224,7 +240,8 @@ fn is_empty(class: Class, v: &Value) -> bool {
     match class {
         Class::Int => wire::intval(v) == 0,
         Class::Real => wire::floatval(v) == 0.0,
-        Class::Text { .. } | Class::Uf => wire::strval(v).unwrap_or_default().is_empty(),
+        Class::Text { .. } => wire::strval(v).unwrap_or_default().is_empty(),
+        Class::Bool => wire::yes_no(v) == Some(false),
         Class::Date | Class::DateTime => wire::strval(v).unwrap_or_default().trim().is_empty(),
     }
 }
@@ -232,9 +249,9 @@ fn is_empty(class: Class, v: &Value) -> bool {
 /// "Empty" as a condition: `IS NULL OR = 0` / `IS NULL OR = ''` / `IS NULL` (dates).
 fn empty_cond(col: &Col, class: Class) -> Cond {
     let zero = match class {
-        Class::Int => Some(DbValue::Int(0)),
+        Class::Int | Class::Bool => Some(DbValue::Int(0)),
         Class::Real => Some(DbValue::Real(0.0)),
-        Class::Text { .. } | Class::Uf => Some(DbValue::Text(String::new())),
+        Class::Text { .. } => Some(DbValue::Text(String::new())),
         Class::Date | Class::DateTime => None,
     };
     match zero {
@@ -251,8 +268,13 @@ fn empty_cond(col: &Col, class: Class) -> Cond {
     }
 }
 
-/// `IS NULL OR NOT (c)`: how a negated condition treats records without a value.
+/// `IS NULL OR NOT (c)`: how a negated condition treats records without a value. A condition on
+/// a multiple user field holds when some element satisfies it and is never unknown, so its
+/// negation is plainly `NOT (c)`: no element satisfies it.
 fn null_or_not(col: &Col, c: Cond) -> Cond {
+    if col.is_multiple() {
+        return Cond::Not(Box::new(c));
+    }
     Cond::Or(vec![Cond::IsNull(col.clone()), Cond::Not(Box::new(c))])
 }
 
@@ -305,7 +327,7 @@ fn column_cond(
     };
     // LIKE makes no sense on numbers and dates, and Bitrix forbids it on dictionary ids.
     let op = match (op, class) {
-        (Eff::Substring | Eff::Like, Class::Text { like: true, .. } | Class::Uf) => op,
+        (Eff::Substring | Eff::Like, Class::Text { like: true, .. }) => op,
         (Eff::Substring | Eff::Like, _) => Eff::Eq,
         (other, _) => other,
     };
@@ -331,7 +353,26 @@ fn column_cond(
             if parts.is_empty() && !is_array {
                 return None;
             }
-            if key.negate {
+            if key.negate && col.is_multiple() {
+                // No element equals any of the values.
+                let positive: Vec<Cond> = parts
+                    .into_iter()
+                    .map(|p| match p {
+                        Eq1::Empty(c) => c,
+                        Eq1::Value(value) => Cond::Cmp {
+                            col: col.clone(),
+                            op: CmpOp::Eq,
+                            value,
+                            ci: ci(class),
+                        },
+                    })
+                    .collect();
+                if positive.is_empty() {
+                    Cond::True
+                } else {
+                    Cond::Not(Box::new(any(positive)))
+                }
+            } else if key.negate {
                 // An array negated is the AND of the not-equals; nothing usable excludes nothing.
                 let conds = parts
                     .into_iter()
@@ -457,10 +498,10 @@ fn column_cond(
 
 /// Parses a legacy filter against a field table. `filter` must already be known to be a PHP array
 /// (the caller answers `Parameter 'filter' must be array.` otherwise); anything else is empty.
-/// `allow_uf`: `UF_CRM_*` keys are user fields of the entity.
+/// `ufs`: the entity's user-field definitions; other `UF_CRM_*` keys are unknown.
 pub fn parse_legacy_filter(
     fields: &'static [FieldDef],
-    allow_uf: bool,
+    ufs: &[UserField],
     filter: &Value,
     tz: Tz,
     now: i64,
@@ -495,9 +536,9 @@ pub fn parse_legacy_filter(
             ) {
                 conds.push(c);
             }
-        } else if allow_uf && is_uf_name(key.field) {
-            let col = Col::Uf(key.field.to_string());
-            if let Some(c) = column_cond(col, Class::Uf, &key, value, &cx, &mut notes, &raw_key) {
+        } else if let Some(uf) = ufs.iter().find(|u| u.field_name == key.field) {
+            let class = uf_class(uf.user_type);
+            if let Some(c) = column_cond(uf.col(), class, &key, value, &cx, &mut notes, &raw_key) {
                 conds.push(c);
             }
         } else {
@@ -546,12 +587,31 @@ fn multifield_cond(type_id: &str, key: &FilterKey<'_>, value: &Value) -> MfFilte
 mod tests {
     use super::*;
     use crate::entity::LEAD_FIELDS;
+    use crate::field::ColumnType;
     use serde_json::json;
 
     const NOW: i64 = 1_716_481_105;
 
+    /// User fields of the test entity: one per comparison class, and a multiple one.
+    fn ufs() -> Vec<UserField> {
+        let mut out: Vec<UserField> = [
+            ("UF_CRM_COLOR", UserType::String),
+            ("UF_CRM_N", UserType::Integer),
+            ("UF_CRM_D", UserType::Double),
+            ("UF_CRM_B", UserType::Boolean),
+            ("UF_CRM_DT", UserType::DateTime),
+            ("UF_CRM_DAY", UserType::Date),
+            ("UF_CRM_TAGS", UserType::Enumeration),
+        ]
+        .into_iter()
+        .map(|(n, t)| UserField::new("CRM_LEAD", n, t))
+        .collect();
+        out[6].multiple = true;
+        out
+    }
+
     fn parse(v: Value) -> ParsedFilter {
-        parse_legacy_filter(LEAD_FIELDS, true, &v, chrono_tz::Europe::Berlin, NOW)
+        parse_legacy_filter(LEAD_FIELDS, &ufs(), &v, chrono_tz::Europe::Berlin, NOW)
     }
 
     fn cond(v: Value) -> Cond {
@@ -943,7 +1003,7 @@ mod tests {
             cond(json!({"UF_CRM_COLOR": "red", ">ID": 3})),
             Cond::And(vec![
                 Cond::Cmp {
-                    col: Col::Uf("UF_CRM_COLOR".into()),
+                    col: Col::uf("UF_CRM_COLOR", ColumnType::Text),
                     op: CmpOp::Eq,
                     value: text("red"),
                     ci: true
@@ -953,13 +1013,94 @@ mod tests {
         );
         let p = parse_legacy_filter(
             LEAD_FIELDS,
-            false,
+            &[],
             &json!({"UF_CRM_COLOR": "red"}),
             chrono_tz::UTC,
             NOW,
         );
         assert_eq!(p.dropped, vec!["UF_CRM_COLOR"]);
+        // Only defined user fields filter.
+        assert_eq!(
+            parse(json!({"UF_CRM_NOPE": 1})).dropped,
+            vec!["UF_CRM_NOPE"]
+        );
         // A list-shaped filter has only numeric keys, all unknown.
         assert_eq!(parse(json!(["a"])).dropped, vec!["0"]);
+    }
+
+    #[test]
+    fn user_fields_compare_by_their_type() {
+        let n = Col::uf("UF_CRM_N", ColumnType::Int);
+        let ucmp = |col: &Col, op, value| Cond::Cmp {
+            col: col.clone(),
+            op,
+            value,
+            ci: false,
+        };
+        assert_eq!(
+            cond(json!({">UF_CRM_N": "10"})),
+            ucmp(&n, CmpOp::Gt, int(10))
+        );
+        assert_eq!(
+            cond(json!({"<=UF_CRM_D": "2.5"})),
+            ucmp(
+                &Col::uf("UF_CRM_D", ColumnType::Real),
+                CmpOp::Le,
+                DbValue::Real(2.5)
+            )
+        );
+        let b = Col::uf("UF_CRM_B", ColumnType::Int);
+        for yes in [json!("Y"), json!(true), json!("1")] {
+            assert_eq!(
+                cond(json!({ "UF_CRM_B": yes })),
+                ucmp(&b, CmpOp::Eq, int(1))
+            );
+        }
+        assert_eq!(
+            cond(json!({"UF_CRM_B": "N"})),
+            Cond::Or(vec![Cond::IsNull(b.clone()), ucmp(&b, CmpOp::Eq, int(0))])
+        );
+        assert_eq!(
+            cond(json!({">=UF_CRM_DT": "2024-05-23T18:18:25+02:00"})),
+            ucmp(&Col::uf("UF_CRM_DT", ColumnType::Int), CmpOp::Ge, int(NOW))
+        );
+        assert_eq!(
+            cond(json!({"<UF_CRM_DAY": "2024-02-01"})),
+            ucmp(
+                &Col::uf("UF_CRM_DAY", ColumnType::Text),
+                CmpOp::Lt,
+                text("2024-02-01")
+            )
+        );
+        // Substring on a number is equality, as for system fields.
+        assert_eq!(cond(json!({"%UF_CRM_N": "5"})), ucmp(&n, CmpOp::Eq, int(5)));
+    }
+
+    #[test]
+    fn multiple_user_fields_match_any_element_and_negate_plainly() {
+        let tags = Col::uf_multiple("UF_CRM_TAGS", ColumnType::Int);
+        let eq = |v| Cond::Cmp {
+            col: tags.clone(),
+            op: CmpOp::Eq,
+            value: int(v),
+            ci: false,
+        };
+        assert_eq!(cond(json!({"UF_CRM_TAGS": 5})), eq(5));
+        assert_eq!(
+            cond(json!({"!UF_CRM_TAGS": [5, 6]})),
+            Cond::Not(Box::new(Cond::Or(vec![eq(5), eq(6)])))
+        );
+        assert_eq!(
+            cond(json!({"!@UF_CRM_TAGS": [5]})),
+            Cond::Not(Box::new(Cond::In {
+                col: tags.clone(),
+                values: vec![int(5)],
+                ci: false
+            }))
+        );
+        assert_eq!(
+            cond(json!({"UF_CRM_TAGS": ""})),
+            Cond::Or(vec![Cond::IsNull(tags.clone()), eq(0)])
+        );
     }
 }

@@ -229,7 +229,9 @@ pub fn convert(def: &FieldDef, value: &Value, tz: Tz, now: i64) -> Option<DbValu
             Some(s) if HTML_FIELDS.contains(&def.name) => Some(DbValue::Text(sanitize_html(&s))),
             Some(s) => Some(DbValue::Text(s)),
         },
-        FieldKind::Integer | FieldKind::CrmCategory | FieldKind::Location | FieldKind::File => {
+        // No file storage yet: a photo or logo sent in any form is ignored, never a fake file id.
+        FieldKind::File => None,
+        FieldKind::Integer | FieldKind::CrmCategory | FieldKind::Location => {
             if is_blank(value) {
                 Some(DbValue::Null)
             } else {
@@ -241,6 +243,7 @@ pub fn convert(def: &FieldDef, value: &Value, tz: Tz, now: i64) -> Option<DbValu
         | FieldKind::CrmCompany
         | FieldKind::CrmContact
         | FieldKind::CrmLead
+        | FieldKind::CrmDeal
         | FieldKind::CrmQuote => match wire::intval(value) {
             id if id > 0 => Some(DbValue::Int(id)),
             _ => Some(DbValue::Null),

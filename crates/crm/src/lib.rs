@@ -1,30 +1,47 @@
-//! CRM domain: entity types as field tables, input validation and normalisation, the legacy
-//! filter/order/select grammar into a typed query model, legacy output formatting, permissions.
+//! CRM domain: entity types as field tables, input validation and normalisation, the legacy and
+//! `crm.item` filter/order/select grammars into a typed query model, legacy and typed output,
+//! permissions.
 //! No SQL and no HTTP: storage is reached through the `Storage` trait.
 
 pub mod actor;
+pub mod binding;
+pub mod card;
+pub mod category;
+pub mod currency;
 pub mod dates;
+pub mod duplicate;
 pub mod engine;
 pub mod entity;
+pub mod enums;
 pub mod eval;
+pub mod event;
 pub mod field;
 pub mod filter;
 pub mod hooks;
 pub mod input;
+pub mod item;
+pub mod item_product_row;
 pub mod output;
+pub mod product_row;
 pub mod query;
 pub mod sanitize;
 pub mod select;
+pub mod simple_mode;
 pub mod status;
 pub mod storage;
 pub mod tracking;
+pub mod user;
+pub mod userfield;
 mod wire;
 
 pub use actor::{Action, Actor, Level, Rights};
 pub use entity::EntityKind;
 pub use field::{ColumnType, FieldDef, FieldKind};
-pub use query::{CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, OrderKey, Row, Status};
+pub use query::{
+    Binding, CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, OrderKey, Row, Status, UfCol,
+};
 pub use storage::{Assignments, Storage};
+pub use userfield::{EnumItem, UserField, UserType};
 
 /// Per-portal settings the engine formats and defaults with.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,6 +6,7 @@ use crate::entity::EntityKind;
 use crate::field::{FieldDef, FieldKind};
 use crate::query::{DbValue, Multifield, Row};
 use crate::select::{Selection, UfSelect};
+use crate::userfield::{self, UserField};
 use crate::PortalSettings;
 use serde_json::{Map, Value};
 
@@ -77,19 +78,6 @@ pub fn format_value(def: &FieldDef, v: &DbValue, settings: &PortalSettings) -> V
     }
 }
 
-/// A user-field value in legacy form: numbers as strings, booleans as JSON booleans, multiple
-/// values as arrays, file objects as they are (leads.md §3.13).
-pub fn format_uf(v: &Value) -> Value {
-    match v {
-        Value::Number(n) => Value::String(match n.as_i64() {
-            Some(i) => i.to_string(),
-            None => plain_number(n.as_f64().unwrap_or(0.0)),
-        }),
-        Value::Array(items) => Value::Array(items.iter().map(format_uf).collect()),
-        other => other.clone(),
-    }
-}
-
 /// `{"ID", "VALUE_TYPE", "VALUE", "TYPE_ID"}`.
 pub fn format_multifield(m: &Multifield) -> Value {
     let mut out = Map::new();
@@ -101,12 +89,14 @@ pub fn format_multifield(m: &Multifield) -> Value {
 }
 
 /// One record. `row.values` must hold `sel.columns()` in order; `multifields` are the record's
-/// values (any order; other owners' values are ignored).
+/// values (any order; other owners' values are ignored); `ufs` are the entity's user fields, of
+/// which the selected ones are output in their order, unset ones as `null` (`[]` when multiple).
 pub fn format_record(
     kind: EntityKind,
     sel: &Selection,
     row: &Row,
     multifields: &[Multifield],
+    ufs: &[UserField],
     settings: &PortalSettings,
 ) -> Value {
     let columns = sel.columns();
@@ -128,18 +118,22 @@ pub fn format_record(
         };
         out.insert(def.name.to_string(), format_value(def, &value, settings));
     }
-    if let Some(uf) = &row.uf {
-        // serde_json keeps insertion order here, so sort for a stable, documented order.
-        let mut entries: Vec<(&String, &Value)> = uf.iter().collect();
-        entries.sort_by(|a, b| a.0.cmp(b.0));
-        for (name, value) in entries {
+    if let Some(stored) = &row.uf {
+        for uf in ufs {
             let wanted = match &sel.uf {
                 UfSelect::None => false,
                 UfSelect::All => true,
-                UfSelect::Names(set) => set.contains(name.as_str()),
+                UfSelect::Names(set) => set.contains(uf.field_name.as_str()),
             };
             if wanted {
-                out.insert(name.clone(), format_uf(value));
+                let value = userfield::value::format(
+                    uf,
+                    stored.get(&uf.field_name),
+                    kind,
+                    row.id,
+                    settings,
+                );
+                out.insert(uf.field_name.clone(), value);
             }
         }
     }
@@ -161,11 +155,15 @@ pub fn format_record(
     Value::Object(out)
 }
 
-/// The `crm.<entity>.fields` map (leads.md §2), in table order.
-pub fn describe_fields(kind: EntityKind) -> Value {
+/// The `crm.<entity>.fields` map (leads.md §2): the field table in its order, then the user
+/// fields (`isDynamic: true`) in theirs.
+pub fn describe_fields(kind: EntityKind, ufs: &[UserField]) -> Value {
     let mut out = Map::new();
     for def in kind.fields() {
         out.insert(def.name.to_string(), describe_field(def));
+    }
+    for uf in ufs {
+        out.insert(uf.field_name.clone(), userfield::value::describe(uf));
     }
     Value::Object(out)
 }
@@ -291,15 +289,6 @@ mod tests {
     }
 
     #[test]
-    fn user_field_values() {
-        assert_eq!(format_uf(&json!(5)), json!("5"));
-        assert_eq!(format_uf(&json!(2.5)), json!("2.5"));
-        assert_eq!(format_uf(&json!(true)), json!(true));
-        assert_eq!(format_uf(&json!([1, "a"])), json!(["1", "a"]));
-        assert_eq!(format_uf(&json!({"id": 3})), json!({"id": 3}));
-    }
-
-    #[test]
     fn lead_output_order_covers_every_readable_scalar_once() {
         let order: Vec<&str> = output_order(EntityKind::Lead)
             .iter()
@@ -383,6 +372,7 @@ mod tests {
             &sel,
             &row,
             &mfs,
+            &[],
             &berlin_eur(),
         ))
         .unwrap();
@@ -391,14 +381,25 @@ mod tests {
     }
 
     #[test]
-    fn user_fields_sorted_before_multifields_and_selected_only() {
+    fn user_fields_in_definition_order_before_multifields_and_selected_only() {
+        use crate::userfield::UserType;
+        let ufs = vec![
+            UserField::new("CRM_LEAD", "UF_CRM_B", UserType::Integer),
+            UserField::new("CRM_LEAD", "UF_CRM_A", UserType::String),
+            UserField::new("CRM_LEAD", "UF_CRM_M", UserType::Integer),
+        ];
+        let mut ufs = ufs;
+        ufs[2].multiple = true;
         let mut sel = crate::select::parse_select(
             EntityKind::Lead,
-            Some(&json!(["TITLE", "UF_CRM_B", "EMAIL"])),
+            &ufs,
+            Some(&json!(["TITLE", "UF_CRM_B", "UF_CRM_UNDEFINED", "EMAIL"])),
         );
         let cols = sel.columns();
         assert_eq!(cols, vec!["title"]);
-        let uf = json!({"UF_CRM_B": 2, "UF_CRM_A": "a"}).as_object().cloned();
+        let uf = json!({"UF_CRM_B": 2, "UF_CRM_A": "a", "UF_CRM_GONE": 1})
+            .as_object()
+            .cloned();
         let row = Row {
             id: 7,
             values: vec![DbValue::Text("T".into())],
@@ -416,6 +417,7 @@ mod tests {
             &sel,
             &row,
             std::slice::from_ref(&email),
+            &ufs,
             &utc_usd(),
         );
         assert_eq!(
@@ -423,16 +425,16 @@ mod tests {
             r#"{"ID":"7","TITLE":"T","UF_CRM_B":"2","EMAIL":[{"ID":"3","VALUE_TYPE":"WORK","VALUE":"a@b.c","TYPE_ID":"EMAIL"}]}"#
         );
         sel.uf = UfSelect::All;
-        let got = format_record(EntityKind::Lead, &sel, &row, &[], &utc_usd());
+        let got = format_record(EntityKind::Lead, &sel, &row, &[], &ufs, &utc_usd());
         assert_eq!(
             serde_json::to_string(&got).unwrap(),
-            r#"{"ID":"7","TITLE":"T","UF_CRM_A":"a","UF_CRM_B":"2"}"#
+            r#"{"ID":"7","TITLE":"T","UF_CRM_B":"2","UF_CRM_A":"a","UF_CRM_M":[]}"#
         );
     }
 
     #[test]
     fn fields_description() {
-        let f = describe_fields(EntityKind::Lead);
+        let f = describe_fields(EntityKind::Lead, &[]);
         let keys: Vec<&String> = f.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), LEAD_FIELDS.len());
         assert_eq!(keys[0], "ID");

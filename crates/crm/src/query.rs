@@ -3,6 +3,7 @@
 //! to SQL with bound values — no text from a request ever becomes SQL text.
 
 use crate::entity::EntityKind;
+use crate::field::ColumnType;
 
 /// A value as it is stored in a typed column (and as it is bound into SQL).
 #[derive(Debug, Clone, PartialEq)]
@@ -40,8 +41,43 @@ impl DbValue {
 pub enum Col {
     /// A typed column of the entity table (a name from the field table's `column`).
     Column(&'static str),
-    /// A user field kept in the entity's JSON `uf` column, by its `UF_CRM_*` name.
-    Uf(String),
+    /// A user field kept in the entity's JSON `uf` column.
+    Uf(UfCol),
+}
+
+/// A user field as a filter/order operand: its `UF_CRM_*` name, the type its values are compared
+/// as (from its definition: numbers numerically, dates and text as text), and whether it holds a
+/// list (then a condition holds when any element satisfies it; "empty" means no element).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UfCol {
+    pub name: String,
+    pub ty: ColumnType,
+    pub multiple: bool,
+}
+
+impl Col {
+    /// A single-valued user field compared as `ty`.
+    pub fn uf(name: impl Into<String>, ty: ColumnType) -> Col {
+        Col::Uf(UfCol {
+            name: name.into(),
+            ty,
+            multiple: false,
+        })
+    }
+
+    /// A multiple user field whose elements compare as `ty`.
+    pub fn uf_multiple(name: impl Into<String>, ty: ColumnType) -> Col {
+        Col::Uf(UfCol {
+            name: name.into(),
+            ty,
+            multiple: true,
+        })
+    }
+
+    /// Whether conditions on this operand are about a list of values.
+    pub fn is_multiple(&self) -> bool {
+        matches!(self, Col::Uf(u) if u.multiple)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,4 +208,13 @@ pub struct Status {
     pub color: Option<String>,
     /// `None` in progress, `S` success, `F` failure.
     pub semantics: Option<String>,
+}
+
+/// One binding of a record to a contact or a company (`crm.*.contact.*`, `crm.contact.company.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    /// The bound contact's or company's id.
+    pub id: i64,
+    pub sort: i64,
+    pub primary: bool,
 }

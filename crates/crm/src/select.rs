@@ -2,8 +2,8 @@
 //! it is sorted, resolved against the field table into columns and typed order keys.
 
 use crate::field::{FieldDef, FieldKind, MULTIFIELD_TYPES};
-use crate::filter::is_uf_name;
-use crate::query::{Col, Order, OrderKey};
+use crate::query::{Col, DbValue, Order, OrderKey, Row};
+use crate::userfield::UserField;
 use crate::wire;
 use crate::EntityKind;
 use serde_json::Value;
@@ -77,11 +77,31 @@ impl Selection {
     pub fn has(&self, name: &str) -> bool {
         self.fields.iter().any(|f| f.name == name) || self.multifields.contains(&name)
     }
+
+    /// The stored value of field `name` in a row read with this selection (`Null` when the
+    /// field was not selected or has no column).
+    pub fn value(&self, row: &Row, name: &str) -> DbValue {
+        let Some(def) = self.fields.iter().find(|f| f.name == name) else {
+            return DbValue::Null;
+        };
+        match def.column {
+            Some("id") => DbValue::Int(row.id),
+            Some(column) => self
+                .columns()
+                .iter()
+                .position(|c| *c == column)
+                .and_then(|i| row.values.get(i))
+                .cloned()
+                .unwrap_or(DbValue::Null),
+            None => DbValue::Null,
+        }
+    }
 }
 
-/// Resolves `select`. Absent, not an array, empty, or naming nothing known → all standard fields
-/// (decision C8 and our reading for "only unknown names").
-pub fn parse_select(kind: EntityKind, select: Option<&Value>) -> Selection {
+/// Resolves `select` against the field table and the entity's user fields (`ufs`; other
+/// `UF_CRM_*` names are unknown). Absent, not an array, empty, or naming nothing known → all
+/// standard fields (decision C8 and our reading for "only unknown names").
+pub fn parse_select(kind: EntityKind, ufs: &[UserField], select: Option<&Value>) -> Selection {
     let names: Vec<String> = select
         .and_then(wire::php_values)
         .unwrap_or_default()
@@ -97,7 +117,7 @@ pub fn parse_select(kind: EntityKind, select: Option<&Value>) -> Selection {
             star = true;
         } else if name == "UF_*" {
             uf = UfSelect::All;
-        } else if is_uf_name(name) {
+        } else if ufs.iter().any(|u| u.field_name == *name) {
             if let UfSelect::None = uf {
                 uf = UfSelect::Names(BTreeSet::new());
             }
@@ -142,10 +162,11 @@ fn ordered_multifields(set: &BTreeSet<&'static str>) -> Vec<&'static str> {
         .collect()
 }
 
-/// Resolves `order` (already known to be an array): known readable fields and user fields in the
-/// given order; `DESC` in any case descends, anything else ascends; dictionary fields sort by
-/// the dictionary's `SORT`. Nothing usable → `ID ASC` (decision C6).
-pub fn parse_order(kind: EntityKind, order: &Value) -> Vec<Order> {
+/// Resolves `order` (already known to be an array): known readable fields and single-valued user
+/// fields (compared by their type) in the given order; `DESC` in any case descends, anything else
+/// ascends; dictionary fields sort by the dictionary's `SORT`. Nothing usable → `ID ASC`
+/// (decision C6).
+pub fn parse_order(kind: EntityKind, ufs: &[UserField], order: &Value) -> Vec<Order> {
     let mut out = Vec::new();
     for (name, dir) in wire::php_entries(order).unwrap_or_default() {
         let desc = dir
@@ -160,8 +181,8 @@ pub fn parse_order(kind: EntityKind, order: &Value) -> Vec<Order> {
                 },
                 _ => OrderKey::Col(Col::Column(column)),
             }
-        } else if is_uf_name(&name) {
-            OrderKey::Col(Col::Uf(name.clone()))
+        } else if let Some(uf) = ufs.iter().find(|u| u.field_name == name && !u.multiple) {
+            OrderKey::Col(uf.col())
         } else {
             continue;
         };
@@ -187,6 +208,17 @@ mod tests {
 
     const LEAD: EntityKind = EntityKind::Lead;
 
+    fn ufs() -> Vec<UserField> {
+        use crate::userfield::UserType;
+        let mut m = UserField::new("CRM_LEAD", "UF_CRM_M", UserType::Integer);
+        m.multiple = true;
+        vec![
+            UserField::new("CRM_LEAD", "UF_CRM_A", UserType::String),
+            UserField::new("CRM_LEAD", "UF_CRM_X", UserType::Double),
+            m,
+        ]
+    }
+
     fn names(s: &Selection) -> Vec<&'static str> {
         s.fields.iter().map(|f| f.name).collect()
     }
@@ -205,7 +237,7 @@ mod tests {
             Some(json!(["NOPE"])),
             Some(json!({})),
         ] {
-            assert_eq!(parse_select(LEAD, v.as_ref()), all, "{v:?}");
+            assert_eq!(parse_select(LEAD, &[], v.as_ref()), all, "{v:?}");
         }
         assert_eq!(all.columns().first(), Some(&"title"));
     }
@@ -214,31 +246,41 @@ mod tests {
     fn explicit_names_in_table_order_with_id_for_multifields() {
         let s = parse_select(
             LEAD,
+            &[],
             Some(&json!(["TITLE", "PHONE", "NOPE", "CONTACT_IDS", "EMAIL"])),
         );
         assert_eq!(names(&s), vec!["ID", "TITLE"]);
         assert_eq!(s.multifields, vec!["PHONE", "EMAIL"]);
         assert_eq!(s.uf, UfSelect::None);
-        let s = parse_select(LEAD, Some(&json!({"0": "STATUS_ID", "1": "TITLE"})));
+        let s = parse_select(LEAD, &[], Some(&json!({"0": "STATUS_ID", "1": "TITLE"})));
         assert_eq!(names(&s), vec!["TITLE", "STATUS_ID"]);
         assert_eq!(s.columns(), vec!["title", "status_id"]);
     }
 
     #[test]
     fn user_fields_and_star() {
-        let s = parse_select(LEAD, Some(&json!(["*", "UF_*"])));
+        let s = parse_select(LEAD, &[], Some(&json!(["*", "UF_*"])));
         assert_eq!(s.fields.len(), 51);
         assert_eq!(s.uf, UfSelect::All);
-        let s = parse_select(LEAD, Some(&json!(["UF_*"])));
+        let s = parse_select(LEAD, &[], Some(&json!(["UF_*"])));
         assert_eq!(s.fields.len(), 0);
         assert!(s.with_uf());
-        let s = parse_select(LEAD, Some(&json!(["ID", "UF_CRM_A", "UF_CRM_B"])));
+        let s = parse_select(
+            LEAD,
+            &ufs(),
+            Some(&json!(["ID", "UF_CRM_A", "UF_CRM_X", "UF_CRM_NOPE"])),
+        );
         assert_eq!(names(&s), vec!["ID"]);
         assert_eq!(
             s.uf,
-            UfSelect::Names(["UF_CRM_A".to_string(), "UF_CRM_B".to_string()].into())
+            UfSelect::Names(["UF_CRM_A".to_string(), "UF_CRM_X".to_string()].into())
         );
-        let s = parse_select(LEAD, Some(&json!(["*", "PHONE"])));
+        // An undefined user field is an unknown name.
+        assert_eq!(
+            parse_select(LEAD, &ufs(), Some(&json!(["UF_CRM_NOPE"]))),
+            Selection::standard(LEAD)
+        );
+        let s = parse_select(LEAD, &[], Some(&json!(["*", "PHONE"])));
         assert_eq!(s.fields.len(), 51);
         assert_eq!(s.multifields, vec!["PHONE"]);
     }
@@ -247,7 +289,8 @@ mod tests {
     fn order_keys() {
         let o = parse_order(
             LEAD,
-            &json!({"STATUS_ID": "desc", "TITLE": "asc", "NOPE": "DESC", "DATE_CREATE": "sideways", "UF_CRM_X": "DESC", "PHONE": "ASC"}),
+            &ufs(),
+            &json!({"STATUS_ID": "desc", "TITLE": "asc", "NOPE": "DESC", "DATE_CREATE": "sideways", "UF_CRM_X": "DESC", "UF_CRM_M": "ASC", "UF_CRM_NOPE": "ASC", "PHONE": "ASC"}),
         );
         assert_eq!(
             o,
@@ -268,7 +311,7 @@ mod tests {
                     desc: false
                 },
                 Order {
-                    key: OrderKey::Col(Col::Uf("UF_CRM_X".into())),
+                    key: OrderKey::Col(Col::uf("UF_CRM_X", crate::field::ColumnType::Real)),
                     desc: true
                 },
             ]
@@ -277,11 +320,11 @@ mod tests {
             key: OrderKey::Col(Col::Column("id")),
             desc: false,
         }];
-        assert_eq!(parse_order(LEAD, &json!({})), default);
-        assert_eq!(parse_order(LEAD, &json!(["ID"])), default);
-        assert_eq!(parse_order(LEAD, &json!({"id": "DESC"})), default);
+        assert_eq!(parse_order(LEAD, &[], &json!({})), default);
+        assert_eq!(parse_order(LEAD, &[], &json!(["ID"])), default);
+        assert_eq!(parse_order(LEAD, &[], &json!({"id": "DESC"})), default);
         assert_eq!(
-            parse_order(LEAD, &json!({"ID": " Desc "})),
+            parse_order(LEAD, &[], &json!({"ID": " Desc "})),
             vec![Order {
                 key: OrderKey::Col(Col::Column("id")),
                 desc: true

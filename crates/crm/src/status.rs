@@ -1,13 +1,14 @@
 //! Status dictionaries (`crm.status.*`, system-methods.md §2): the default entries a new portal
-//! gets, their legacy formatting, and the read methods over them.
+//! gets, their legacy formatting, and the methods that read and change them.
 //!
 //! Dictionaries are small, so `crm.status.list` filters and sorts in memory with the legacy
 //! filter grammar and the shared evaluator.
 
+use crate::entity::EntityKind;
 use crate::eval::{self, RowAccess};
-use crate::field::{FieldDef, FieldKind as K};
+use crate::field::{FieldDef, FieldKind, FieldKind as K};
 use crate::filter;
-use crate::query::{Col, DbValue, Status};
+use crate::query::{CmpOp, Col, Cond, DbValue, ListQuery, Status};
 use crate::storage::Storage;
 use crate::wire;
 use crate::Ctx;
@@ -393,13 +394,8 @@ pub async fn list<S: Storage>(
     };
     let empty = Value::Object(Map::new());
     let filter = filter.unwrap_or(&empty);
-    let parsed = filter::parse_legacy_filter(
-        STATUS_FIELDS,
-        false,
-        filter,
-        ctx.settings.time_zone,
-        ctx.now,
-    );
+    let parsed =
+        filter::parse_legacy_filter(STATUS_FIELDS, &[], filter, ctx.settings.time_zone, ctx.now);
     if !parsed.dropped.is_empty() || !parsed.notes.is_empty() {
         tracing::warn!(method = "crm.status.list", dropped = ?parsed.dropped, notes = ?parsed.notes, "legacy filter: keys dropped or reinterpreted");
     }
@@ -522,6 +518,302 @@ pub fn fields() -> Value {
         f("crm_status_extra", false, false, false, "Additional Fields"),
     );
     Value::Object(m)
+}
+
+/// Error texts of `crm.status.*` (system-methods.md §2; decision D15: all HTTP 400 with an empty
+/// code, except a duplicate id, which is `ERROR_CORE`).
+pub mod texts {
+    pub const INVALID_PARAMETERS: &str = "Invalid parameters.";
+    pub const INVALID_IDENTIFIER: &str = "Invalid identifier.";
+    pub const NOT_FOUND: &str = "Status is not found.";
+    pub const ENTITY_ID_REQUIRED: &str = "The field ENTITY_ID is required.";
+    pub const STATUS_ID_REQUIRED: &str = "The field STATUS_ID is required.";
+    pub const NOT_SUPPORTED: &str = "Specified entity type is not supported.";
+    pub const TITLE_REQUIRED: &str = "The field Title is required.";
+    pub const AFTER_FINAL: &str = "Cannot create more stages after the final stage because the final successful stage already exists. Try using sort order values less than that of the final stage.";
+    pub const ERROR_CREATING: &str = "Error on creating status.";
+    pub const ERROR_UPDATING: &str = "Error on updating status.";
+    pub const ERROR_DELETING: &str = "Error on deleting status.";
+    pub const SYSTEM_NEEDS_FORCED: &str =
+        "CRM System Status can be deleted only if parameter FORCED is specified and equal to \"Y\".";
+    pub const ACTIVE_ITEMS: &str = "There are active items in this status.";
+    pub const DUPLICATE: &str = "The specified status ID already exists.";
+}
+
+/// Dictionaries entries can be added to: the ones `crm.status.entity.types` lists.
+fn supported_entity_id(given: &str) -> Option<String> {
+    entity_types()
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["ID"].as_str())
+        .find(|id| id.eq_ignore_ascii_case(given.trim()))
+        .map(str::to_string)
+}
+
+/// Whether `STATUS_ID` fits its dictionary (crm-status-add.md "Restrictions for STATUS_ID"):
+/// stage ids are Latin letters, digits, `-` and `_`, at most 21 (lead) or 22 (deal, quote)
+/// characters; other dictionaries take any text up to 50 characters.
+fn valid_status_id(entity_id: &str, status_id: &str) -> bool {
+    let max = match entity_id {
+        "STATUS" => 21,
+        "DEAL_STAGE" | "QUOTE_STATUS" => 22,
+        _ => return status_id.chars().count() <= 50,
+    };
+    status_id.len() <= max
+        && status_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The numeric `id` of get/update/delete.
+fn entry_id(params: &Params) -> Result<i64, ApiError> {
+    match wire::id(params) {
+        id if id > 0 => Ok(id),
+        _ => Err(ApiError::legacy(texts::INVALID_IDENTIFIER)),
+    }
+}
+
+/// Changing dictionaries needs the right to change CRM settings (administrators here).
+fn require_admin(ctx: &Ctx<'_>) -> Result<(), ApiError> {
+    if ctx.actor.rights.admin {
+        Ok(())
+    } else {
+        Err(ApiError::access_denied())
+    }
+}
+
+/// A scalar text of `fields`; `None` when absent, null or an array.
+fn field_text(fields: &Value, name: &str) -> Option<String> {
+    wire::php_get(fields, name)
+        .filter(|v| !wire::is_php_array(v))
+        .and_then(wire::strval)
+}
+
+/// `SEMANTICS` as given (`S`, `F`; anything else is "in progress"), or from `EXTRA.SEMANTICS`
+/// (`success`, `failure`, `apology`).
+fn semantics_of(fields: &Value) -> Option<String> {
+    if let Some(s) = field_text(fields, "SEMANTICS") {
+        return match s.trim().to_ascii_uppercase().as_str() {
+            "S" => Some("S".into()),
+            "F" => Some("F".into()),
+            _ => None,
+        };
+    }
+    let extra = wire::php_get(fields, "EXTRA")?;
+    match field_text(extra, "SEMANTICS")?
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "success" => Some("S".into()),
+        "failure" | "apology" => Some("F".into()),
+        _ => None,
+    }
+}
+
+/// `COLOR`, or `EXTRA.COLOR`; empty means none.
+fn color_of(fields: &Value) -> Option<Option<String>> {
+    let given = field_text(fields, "COLOR")
+        .or_else(|| wire::php_get(fields, "EXTRA").and_then(|extra| field_text(extra, "COLOR")))?;
+    let given = given.trim().to_string();
+    Some((!given.is_empty()).then_some(given))
+}
+
+/// `crm.status.get`: one entry by its numeric id.
+pub async fn get<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let id = entry_id(params)?;
+    let st = s
+        .status(ctx.actor.portal_id, id)
+        .await?
+        .ok_or_else(|| ApiError::legacy(texts::NOT_FOUND))?;
+    Ok(Output::from(format_status(&st)))
+}
+
+/// `crm.status.add`: a new entry (`SYSTEM = N`, `NAME_INIT` empty); its id as an integer.
+pub async fn add<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let fields = match wire::legacy(params, "fields") {
+        Some(v) if wire::is_php_array(v) => v,
+        _ => return Err(ApiError::legacy(text::FIELDS_MUST_BE_ARRAY)),
+    };
+    require_admin(ctx)?;
+    let entity_id = field_text(fields, "ENTITY_ID")
+        .map(|e| e.trim().to_string())
+        .unwrap_or_default();
+    let status_id = field_text(fields, "STATUS_ID")
+        .map(|e| e.trim().to_string())
+        .unwrap_or_default();
+    // Both missing: both texts in one answer, as the docs say.
+    let missing: Vec<&str> = [
+        (entity_id.is_empty(), texts::ENTITY_ID_REQUIRED),
+        (status_id.is_empty(), texts::STATUS_ID_REQUIRED),
+    ]
+    .into_iter()
+    .filter_map(|(absent, t)| absent.then_some(t))
+    .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::legacy(missing.join("<br>")));
+    }
+    let entity_id =
+        supported_entity_id(&entity_id).ok_or_else(|| ApiError::legacy(texts::NOT_SUPPORTED))?;
+    let name = field_text(fields, "NAME")
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::legacy(texts::TITLE_REQUIRED))?;
+    if !valid_status_id(&entity_id, &status_id) {
+        return Err(ApiError::legacy(texts::ERROR_CREATING));
+    }
+    let portal = ctx.actor.portal_id;
+    let existing = s.statuses(portal, Some(&entity_id)).await?;
+    // Ids are matched ignoring case elsewhere (record values), so they must be unique that way.
+    if existing
+        .iter()
+        .any(|e| e.status_id.eq_ignore_ascii_case(&status_id))
+    {
+        return Err(ApiError::core(texts::DUPLICATE));
+    }
+    let sort = wire::php_get(fields, "SORT")
+        .filter(|v| !v.is_null() && !wire::is_php_array(v))
+        .map(wire::intval)
+        .unwrap_or(10);
+    let is_stage = semantic_info(&entity_id).is_some();
+    let semantics = if is_stage { semantics_of(fields) } else { None };
+    if is_stage {
+        let success = existing
+            .iter()
+            .find(|e| e.semantics.as_deref() == Some("S"));
+        match (semantics.as_deref(), success) {
+            // One success stage per dictionary: nothing to say why, as Bitrix24 would not.
+            (Some("S"), Some(_)) => return Err(ApiError::legacy(texts::ERROR_CREATING)),
+            (None, Some(won)) if sort > won.sort => {
+                return Err(ApiError::legacy(texts::AFTER_FINAL))
+            }
+            _ => {}
+        }
+    }
+    let entry = Status {
+        id: 0,
+        entity_id,
+        status_id,
+        name,
+        name_init: String::new(),
+        sort,
+        system: false,
+        category_id: None,
+        color: color_of(fields).flatten(),
+        semantics,
+    };
+    let id = s.insert_status(portal, &entry).await?;
+    Ok(Output::from(Value::from(id)))
+}
+
+/// `crm.status.update`: changes `NAME`, `SORT`, `COLOR` (or `EXTRA.COLOR`); other keys are
+/// immutable or read-only and ignored.
+pub async fn update<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let id = entry_id(params)?;
+    let fields = match wire::legacy(params, "fields") {
+        Some(v) if wire::is_php_array(v) => v,
+        _ => return Err(ApiError::legacy(texts::INVALID_PARAMETERS)),
+    };
+    require_admin(ctx)?;
+    let portal = ctx.actor.portal_id;
+    let mut entry = s
+        .status(portal, id)
+        .await?
+        .ok_or_else(|| ApiError::legacy(texts::NOT_FOUND))?;
+    if let Some(name) = wire::php_get(fields, "NAME").filter(|v| !v.is_null()) {
+        let name = wire::strval(name)
+            .map(|n| n.trim().to_string())
+            .unwrap_or_default();
+        if name.is_empty() {
+            return Err(ApiError::legacy(texts::TITLE_REQUIRED));
+        }
+        entry.name = name;
+    }
+    if let Some(sort) =
+        wire::php_get(fields, "SORT").filter(|v| !v.is_null() && !wire::is_php_array(v))
+    {
+        entry.sort = wire::intval(sort);
+    }
+    if let Some(color) = color_of(fields) {
+        entry.color = color;
+    }
+    if !s.update_status(portal, &entry).await? {
+        return Err(ApiError::legacy(texts::ERROR_UPDATING));
+    }
+    Ok(Output::from(Value::Bool(true)))
+}
+
+/// `crm.status.delete`: removes an entry. Built-in entries need `params[FORCED]=Y`; an entry a
+/// record still uses (any entity field of that dictionary holding this id) cannot go.
+pub async fn delete<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Output, ApiError> {
+    let id = entry_id(params)?;
+    require_admin(ctx)?;
+    let portal = ctx.actor.portal_id;
+    let entry = s
+        .status(portal, id)
+        .await?
+        .ok_or_else(|| ApiError::legacy(texts::NOT_FOUND))?;
+    let forced = wire::param_flag(wire::legacy(params, "params"), "FORCED");
+    if entry.system && !forced {
+        return Err(ApiError::legacy(texts::SYSTEM_NEEDS_FORCED));
+    }
+    if in_use(s, portal, &entry).await? {
+        return Err(ApiError::legacy(texts::ACTIVE_ITEMS));
+    }
+    if !s.delete_status(portal, id).await? {
+        return Err(ApiError::legacy(texts::ERROR_DELETING));
+    }
+    Ok(Output::from(Value::Bool(true)))
+}
+
+/// Whether any record of any entity type holds this entry in a field of its dictionary.
+async fn in_use<S: Storage>(s: &mut S, portal: i64, entry: &Status) -> Result<bool, ApiError> {
+    for kind in EntityKind::ALL {
+        for def in kind.fields() {
+            let (FieldKind::CrmStatus(dictionary), Some(column)) = (def.kind, def.column) else {
+                continue;
+            };
+            if dictionary != entry.entity_id {
+                continue;
+            }
+            let query = ListQuery {
+                kind,
+                portal_id: portal,
+                filter: Cond::Cmp {
+                    col: Col::Column(column),
+                    op: CmpOp::Eq,
+                    value: DbValue::Text(entry.status_id.clone()),
+                    ci: false,
+                },
+                order: vec![],
+                columns: vec![],
+                with_uf: false,
+                offset: 0,
+                limit: Some(1),
+            };
+            if !s.list_entities(&query).await?.is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 #[cfg(test)]

@@ -1,9 +1,16 @@
 //! The storage interface the CRM engine runs against, inside one transaction per call.
 //! The `store` crate implements it for SQLite and PostgreSQL; tests may implement it in memory.
 
+use crate::card::CardKey;
+use crate::currency::Currency;
 use crate::entity::EntityKind;
-use crate::query::{DbValue, ListQuery, Multifield, Row, Status};
-use crate::tracking::{Binding, Source, Trace, TraceChannel, TraceData, TrackingSettings};
+use crate::event::Event;
+use crate::product_row::ProductRow;
+use crate::query::{Binding, DbValue, ListQuery, Multifield, Row, Status};
+use crate::tracking::{
+    Binding as TraceBinding, Source, Trace, TraceChannel, TraceData, TrackingSettings,
+};
+use crate::userfield::UserField;
 use bx_wire::ApiError;
 use serde_json::{Map, Value};
 use std::future::Future;
@@ -105,6 +112,208 @@ pub trait Storage: Send {
         portal_id: i64,
     ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
 
+    /// The bindings of one record (`owner`) to records of kind `bound` (contacts of a deal,
+    /// companies of a contact), ordered by sort, then bound id.
+    fn bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+    ) -> impl Future<Output = Result<Vec<Binding>, ApiError>> + Send;
+
+    /// Replaces the bindings of one record to records of kind `bound`.
+    fn set_bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+        bindings: &[Binding],
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// The records of kind `owner` bound to record `bound_id` of kind `bound`, ascending.
+    fn bound_owners(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        bound: EntityKind,
+        bound_id: i64,
+    ) -> impl Future<Output = Result<Vec<i64>, ApiError>> + Send;
+
+    /// Product rows of these owners (leads, deals, quotes), ordered by sort, then id.
+    fn product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_ids: &[i64],
+    ) -> impl Future<Output = Result<Vec<ProductRow>, ApiError>> + Send;
+
+    /// One product row by its id, whatever its owner.
+    fn product_row(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<ProductRow>, ApiError>> + Send;
+
+    /// Stores a new row (`row.id` is ignored); returns its id.
+    fn insert_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Overwrites the stored row `row.id` (its owner included); false when there is none.
+    fn update_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    fn delete_product_row(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// One status dictionary entry by its numeric id.
+    fn status(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<Status>, ApiError>> + Send;
+
+    /// Inserts a dictionary entry (its `id` is ignored); returns the new id.
+    fn insert_status(
+        &mut self,
+        portal_id: i64,
+        status: &Status,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Writes the changeable columns of an entry (`NAME`, `SORT`, `COLOR`) by `status.id`.
+    /// Returns false when no such entry exists.
+    fn update_status(
+        &mut self,
+        portal_id: i64,
+        status: &Status,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Deletes an entry; false when no such entry exists.
+    fn delete_status(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Deletes every product row of one owner.
+    fn delete_product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// The portal's currencies with their rates (`crm.currency.list`), by SORT then code.
+    fn currency_list(
+        &mut self,
+        portal_id: i64,
+    ) -> impl Future<Output = Result<Vec<Currency>, ApiError>> + Send;
+
+    /// Ids of `kind` records that have a `type_id` multifield (PHONE, EMAIL, ...) whose
+    /// comparison key (`duplicate::comm_key`) is one of `keys`: distinct, ascending, at most
+    /// `limit` when given.
+    fn find_by_comm(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        type_id: &str,
+        keys: &[String],
+        limit: Option<i64>,
+    ) -> impl Future<Output = Result<Vec<i64>, ApiError>> + Send;
+
+    /// A stored card layout (`crm.*.details.configuration.*`): the sections as saved.
+    fn card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> impl Future<Output = Result<Option<Value>, ApiError>> + Send;
+
+    /// Stores (replaces) a card layout.
+    fn save_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+        sections: &Value,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// Removes one stored card layout; false when none was stored.
+    fn delete_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Removes every user's personal layout of one card (`forceCommonScopeForAll`); returns
+    /// how many were removed. `key.user_id` is ignored.
+    fn delete_personal_card_configs(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> impl Future<Output = Result<u64, ApiError>> + Send;
+
+    /// User-field definitions of a portal, all or of one `ENTITY_ID` (`CRM_LEAD`, ...), ordered by
+    /// `SORT` then id, each with its enumeration options ordered by `SORT` then id.
+    fn user_fields(
+        &mut self,
+        portal_id: i64,
+        entity_id: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<UserField>, ApiError>> + Send;
+
+    /// Stores a new definition with its options (their ids are assigned here); returns its id.
+    fn insert_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Replaces a stored definition's attributes (`FIELD_NAME`, `USER_TYPE_ID`, `ENTITY_ID` and
+    /// `MULTIPLE` stay as stored) and options: an option with an id changes that option, one with
+    /// id 0 is added, stored options not listed are deleted. False when no such definition exists.
+    fn update_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Deletes a definition and its options. False when no such definition exists.
+    fn delete_user_field(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Removes a user field's value from every record of the entity type.
+    fn remove_user_field_values(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        field_name: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// Records a file given for a `file` user field (its metadata only); returns its id.
+    fn insert_file(
+        &mut self,
+        portal_id: i64,
+        name: &str,
+        size: i64,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Records an event in this transaction (the outbox): an entry for every handler bound to it
+    /// and a row in every offline queue subscribed to it. Nothing is sent before the commit, and
+    /// a rolled-back change sends nothing (spec/events.md §3).
+    fn enqueue_event(&mut self, event: &Event)
+        -> impl Future<Output = Result<(), ApiError>> + Send;
+
     // Sales Intelligence (`crate::tracking`).
 
     /// The portal's Sales Intelligence settings; the defaults when they were never changed.
@@ -188,7 +397,7 @@ pub trait Storage: Send {
         &mut self,
         portal_id: i64,
         trace_id: i64,
-    ) -> impl Future<Output = Result<Vec<Binding>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Vec<TraceBinding>, ApiError>> + Send;
 
     /// The bindings of a record, the effective one first (highest `seq`), at most `limit`.
     fn entity_bindings(
@@ -197,7 +406,7 @@ pub trait Storage: Send {
         kind: EntityKind,
         entity_id: i64,
         limit: i64,
-    ) -> impl Future<Output = Result<Vec<Binding>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Vec<TraceBinding>, ApiError>> + Send;
 
     /// Removes one binding; false when there was none.
     fn unbind_trace(

@@ -4,7 +4,7 @@
 mod support;
 
 use bx_wire::{ApiError, Output, Params};
-use crm::{engine, status, Actor, Ctx, EntityKind, PortalSettings, Rights};
+use crm::{engine, status, userfield, Actor, Ctx, EntityKind, PortalSettings, Rights};
 use serde_json::{json, Value};
 use support::MemStore;
 
@@ -70,6 +70,12 @@ impl World {
             "delete" => engine::delete(s, &ctx, LEAD, &p).await,
             "status.list" => status::list(s, &ctx, &p).await,
             "status.entity.items" => status::entity_items(s, &ctx, &p).await,
+            "fields" => engine::fields(s, &ctx, LEAD).await,
+            "userfield.add" => userfield::add(s, &ctx, LEAD, &p).await,
+            "userfield.update" => userfield::update(s, &ctx, LEAD, &p).await,
+            "userfield.get" => userfield::get(s, &ctx, LEAD, &p).await,
+            "userfield.list" => userfield::list(s, &ctx, LEAD, &p).await,
+            "userfield.delete" => userfield::delete(s, &ctx, LEAD, &p).await,
             other => panic!("unknown method {other}"),
         }
     }
@@ -90,6 +96,36 @@ impl World {
 
     async fn get(&mut self, id: i64) -> Value {
         self.ok("get", json!({ "id": id })).await.result
+    }
+
+    /// Adds a record of another family directly through the engine.
+    async fn add_kind(&mut self, kind: EntityKind, fields: Value) -> i64 {
+        let actor = admin(1);
+        let ctx = Ctx {
+            actor: &actor,
+            settings: &self.settings,
+            now: self.now,
+        };
+        engine::add(
+            &mut self.store,
+            &ctx,
+            kind,
+            &params(json!({ "fields": fields })),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("add {kind:?}: {e}"))
+        .result
+        .as_i64()
+        .expect("add returns an integer")
+    }
+
+    /// Defines a lead user field; returns its id.
+    async fn define(&mut self, fields: Value) -> i64 {
+        self.ok("userfield.add", json!({ "fields": fields }))
+            .await
+            .result
+            .as_i64()
+            .expect("userfield.add returns an integer")
     }
 
     async fn err(&mut self, actor: &Actor, method: &str, p: Value) -> String {
@@ -434,15 +470,25 @@ async fn update_merges_multifields_by_id() {
 #[tokio::test]
 async fn contact_ids_company_and_return_customer() {
     let mut w = World::new();
-    let id = w.add(json!({"CONTACT_IDS": [5, "6"]})).await;
+    let c1 = w.add_kind(EntityKind::Contact, json!({"NAME": "a"})).await;
+    let c2 = w.add_kind(EntityKind::Contact, json!({"NAME": "b"})).await;
+    // an id that is no contact is ignored
+    let id = w
+        .add(json!({"CONTACT_IDS": [c2, c1.to_string(), 999]}))
+        .await;
     let lead = w.get(id).await;
     assert_eq!(
         (
             lead["CONTACT_ID"].clone(),
             lead["IS_RETURN_CUSTOMER"].clone()
         ),
-        (json!("5"), json!("Y"))
+        (json!(c2.to_string()), json!("Y"))
     );
+    let bound: Vec<(i64, i64, bool)> = w.store.bindings[&(LEAD, 1, id, EntityKind::Contact)]
+        .iter()
+        .map(|b| (b.id, b.sort, b.primary))
+        .collect();
+    assert_eq!(bound, vec![(c2, 10, true), (c1, 20, false)]);
     w.ok("update", json!({"id": id, "fields": {"CONTACT_IDS": []}}))
         .await;
     let lead = w.get(id).await;
@@ -471,7 +517,16 @@ async fn contact_ids_company_and_return_customer() {
 #[tokio::test]
 async fn user_fields_are_stored_merged_and_selected() {
     let mut w = World::new();
-    let id = w.add(json!({"UF_CRM_B": 5, "UF_CRM_FLAG": true})).await;
+    for (name, ty) in [("A", "string"), ("B", "integer"), ("FLAG", "boolean")] {
+        w.define(json!({"FIELD_NAME": name, "USER_TYPE_ID": ty}))
+            .await;
+    }
+    let id = w
+        .add(json!({"UF_CRM_B": 5, "UF_CRM_FLAG": true, "UF_CRM_UNDEFINED": 1}))
+        .await;
+    assert!(!w.store.records[&(LEAD, PORTAL)][&id]
+        .uf
+        .contains_key("UF_CRM_UNDEFINED"));
     w.ok(
         "update",
         json!({"id": id, "fields": {"UF_CRM_A": "a", "UF_CRM_B": 6}}),
@@ -480,6 +535,11 @@ async fn user_fields_are_stored_merged_and_selected() {
     let lead = w.get(id).await;
     let k = keys(&lead);
     assert_eq!(&k[k.len() - 3..], ["UF_CRM_A", "UF_CRM_B", "UF_CRM_FLAG"]);
+    w.ok("update", json!({"id": id, "fields": {"UF_CRM_FLAG": "N"}}))
+        .await;
+    assert_eq!(w.get(id).await["UF_CRM_FLAG"], json!(false));
+    w.ok("update", json!({"id": id, "fields": {"UF_CRM_FLAG": "Y"}}))
+        .await;
     assert_eq!(
         (
             lead["UF_CRM_A"].clone(),
@@ -792,6 +852,88 @@ async fn delete_removes_the_record_and_its_values() {
 }
 
 #[tokio::test]
+async fn writes_enqueue_their_events_and_failures_none() {
+    let mut w = World::new();
+    let id = w.add(json!({"TITLE": "a"})).await;
+    w.ok("update", json!({"id": id, "fields": {"TITLE": "b"}}))
+        .await;
+    // An update that changes nothing still fires (F5).
+    w.ok("update", json!({"id": id, "fields": {}})).await;
+    w.ok("get", json!({"id": id})).await;
+    w.ok("list", json!({})).await;
+    w.ok("delete", json!({"id": id})).await;
+    let names: Vec<&str> = w.store.events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ONCRMLEADADD",
+            "ONCRMLEADUPDATE",
+            "ONCRMLEADUPDATE",
+            "ONCRMLEADDELETE"
+        ]
+    );
+    for e in &w.store.events {
+        assert_eq!(e.data, json!({"FIELDS": {"ID": id.to_string()}}));
+        assert_eq!((e.portal_id, e.user_id), (PORTAL, 1));
+        assert_eq!(e.object, format!("CRM_LEAD_{id}"));
+    }
+
+    // Refused or failed writes record nothing.
+    let before = w.store.events.len();
+    w.err(
+        &admin(1),
+        "update",
+        json!({"id": id, "fields": {"TITLE": "c"}}),
+    )
+    .await;
+    w.err(&admin(1), "delete", json!({"id": id})).await;
+    w.err(&admin(1), "add", json!({"fields": {"STATUS_ID": "NOPE"}}))
+        .await;
+    w.err(
+        &with_rights(3, "lead=read:all"),
+        "add",
+        json!({"fields": {}}),
+    )
+    .await;
+    assert_eq!(w.store.events.len(), before);
+}
+
+#[tokio::test]
+async fn userfield_methods_record_their_events() {
+    let mut w = World::new();
+    let out = w
+        .ok(
+            "userfield.add",
+            json!({"fields": {"FIELD_NAME": "KIND", "USER_TYPE_ID": "enumeration", "LIST": [{"VALUE": "a"}]}}),
+        )
+        .await;
+    let id = out.result.as_i64().unwrap();
+    w.ok("userfield.update", json!({"id": id, "fields": {"SORT": 5}}))
+        .await;
+    w.ok(
+        "userfield.update",
+        json!({"id": id, "fields": {"LIST": [{"VALUE": "b"}]}}),
+    )
+    .await;
+    w.ok("userfield.delete", json!({"id": id})).await;
+    let names: Vec<&str> = w.store.events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ONCRMLEADUSERFIELDADD",
+            "ONCRMLEADUSERFIELDUPDATE",
+            "ONCRMLEADUSERFIELDUPDATE",
+            "ONCRMLEADUSERFIELDSETENUMVALUES",
+            "ONCRMLEADUSERFIELDDELETE"
+        ]
+    );
+    assert_eq!(
+        w.store.events[0].data,
+        json!({"FIELDS": {"ID": id.to_string(), "ENTITY_ID": "CRM_LEAD", "FIELD_NAME": "UF_CRM_KIND"}})
+    );
+}
+
+#[tokio::test]
 async fn status_dictionary_methods() {
     let mut w = World::new();
     let out = w
@@ -846,10 +988,18 @@ async fn status_dictionary_methods() {
 }
 
 #[tokio::test]
-async fn fields_description_is_the_table() {
-    let f = engine::fields(LEAD);
+async fn fields_description_is_the_table_then_user_fields() {
+    let mut w = World::new();
+    let f = w.ok("fields", json!({})).await.result;
     assert_eq!(keys(&f).len(), EntityKind::Lead.fields().len());
     assert_eq!(f["STATUS_ID"]["statusType"], json!("STATUS"));
+    w.define(json!({"FIELD_NAME": "NOTE", "USER_TYPE_ID": "string", "LABEL": "Note"}))
+        .await;
+    let f = w.ok("fields", json!({})).await.result;
+    let k = keys(&f);
+    assert_eq!(k.last().map(String::as_str), Some("UF_CRM_NOTE"));
+    assert_eq!(f["UF_CRM_NOTE"]["isDynamic"], json!(true));
+    assert_eq!(f["UF_CRM_NOTE"]["listLabel"], json!("Note"));
 }
 
 /// Handlers run these on a multi-threaded runtime, so the futures must be `Send`.
@@ -875,4 +1025,157 @@ fn engine_futures_are_send() {
     assert_send(&engine::delete(&mut store, &ctx, LEAD, &p));
     assert_send(&status::list(&mut store, &ctx, &p));
     assert_send(&status::entity_items(&mut store, &ctx, &p));
+}
+
+#[tokio::test]
+async fn user_field_values_are_validated_and_filtered_by_type() {
+    let mut w = World::new();
+    w.define(json!({"FIELD_NAME": "N", "USER_TYPE_ID": "integer"}))
+        .await;
+    w.define(
+        json!({"FIELD_NAME": "TAGS", "USER_TYPE_ID": "enumeration", "MULTIPLE": "Y",
+                    "LIST": [{"VALUE": "hot"}, {"VALUE": "cold"}]}),
+    )
+    .await;
+    let list = w
+        .ok(
+            "userfield.list",
+            json!({"filter": {"FIELD_NAME": "UF_CRM_TAGS"}}),
+        )
+        .await;
+    let options: Vec<i64> = list.result[0]["LIST"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["ID"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let (hot, cold) = (options[0], options[1]);
+    let a = w.add(json!({"UF_CRM_N": 9, "UF_CRM_TAGS": [hot]})).await;
+    let b = w
+        .add(json!({"UF_CRM_N": "10", "UF_CRM_TAGS": [hot, cold]}))
+        .await;
+    let c = w.add(json!({"UF_CRM_N": 100})).await;
+    assert_eq!(
+        w.err(&admin(1), "add", json!({"fields": {"UF_CRM_N": "many"}}))
+            .await,
+        "Invalid value for field UF_CRM_N."
+    );
+    assert_eq!(
+        w.err(&admin(1), "add", json!({"fields": {"UF_CRM_TAGS": [9999]}}))
+            .await,
+        "Invalid value for field UF_CRM_TAGS."
+    );
+    // Numeric, not text, order: 9 < 10 < 100.
+    let out = w.ok("list", json!({"filter": {">UF_CRM_N": 9}})).await;
+    assert_eq!(ids(&out), [b, c]);
+    let out = w
+        .ok(
+            "list",
+            json!({"order": {"UF_CRM_N": "DESC"}, "select": ["ID"]}),
+        )
+        .await;
+    assert_eq!(ids(&out), [c, b, a]);
+    let out = w.ok("list", json!({"filter": {"UF_CRM_TAGS": cold}})).await;
+    assert_eq!(ids(&out), [b]);
+    let out = w
+        .ok("list", json!({"filter": {"!UF_CRM_TAGS": cold}}))
+        .await;
+    assert_eq!(ids(&out), [a, c]);
+    let out = w
+        .ok("list", json!({"filter": {"UF_CRM_TAGS": false}}))
+        .await;
+    assert_eq!(ids(&out), [c], "empty multiple field");
+}
+
+#[tokio::test]
+async fn userfield_methods_need_admin_for_changes_and_read_for_reading() {
+    let mut w = World::new();
+    let id = w
+        .define(json!({"FIELD_NAME": "X", "USER_TYPE_ID": "string"}))
+        .await;
+    let reader = with_rights(2, "lead=read:all");
+    let nobody = with_rights(3, "");
+    for (actor, method, p) in [
+        (
+            &reader,
+            "userfield.add",
+            json!({"fields": {"FIELD_NAME": "Y", "USER_TYPE_ID": "string"}}),
+        ),
+        (
+            &reader,
+            "userfield.update",
+            json!({"id": id, "fields": {"SORT": 5}}),
+        ),
+        (&reader, "userfield.delete", json!({"id": id})),
+        (&nobody, "userfield.get", json!({"id": id})),
+        (&nobody, "userfield.list", json!({})),
+    ] {
+        let e = w.call(actor, method, p).await.unwrap_err();
+        assert_eq!(
+            (e.status(), e.code(), e.description()),
+            (403, "", "Access denied."),
+            "{method}"
+        );
+    }
+    let got = w
+        .call(&reader, "userfield.get", json!({"id": id}))
+        .await
+        .unwrap();
+    assert_eq!(got.result["FIELD_NAME"], json!("UF_CRM_X"));
+}
+
+#[tokio::test]
+async fn deleting_a_user_field_deletes_its_values() {
+    let mut w = World::new();
+    let uf = w
+        .define(json!({"FIELD_NAME": "X", "USER_TYPE_ID": "string"}))
+        .await;
+    let id = w.add(json!({"UF_CRM_X": "v"})).await;
+    w.ok("userfield.delete", json!({"id": uf})).await;
+    assert!(w.get(id).await.get("UF_CRM_X").is_none());
+    w.define(json!({"FIELD_NAME": "X", "USER_TYPE_ID": "string"}))
+        .await;
+    assert_eq!(w.get(id).await["UF_CRM_X"], json!(null));
+}
+
+#[tokio::test]
+async fn a_field_of_another_entity_type_is_out_of_reach() {
+    let mut w = World::new();
+    let id = w
+        .define(json!({"FIELD_NAME": "X", "USER_TYPE_ID": "string"}))
+        .await;
+    let ctx = Ctx {
+        actor: &admin(1),
+        settings: &w.settings,
+        now: NOW,
+    };
+    let p = params(json!({"id": id, "fields": {"SORT": 1}}));
+    let s = &mut w.store;
+    for result in [
+        userfield::get(s, &ctx, EntityKind::Deal, &p).await,
+        userfield::update(s, &ctx, EntityKind::Deal, &p).await,
+        userfield::delete(s, &ctx, EntityKind::Deal, &p).await,
+    ] {
+        let e = result.unwrap_err();
+        assert_eq!((e.status(), e.description()), (403, "Access denied."));
+    }
+    // Listed per entity type; the same name may exist for another type.
+    let out = userfield::list(s, &ctx, EntityKind::Deal, &params(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(out.result, json!([]));
+    let add = params(json!({"fields": {"FIELD_NAME": "X", "USER_TYPE_ID": "integer"}}));
+    let deal_field = userfield::add(s, &ctx, EntityKind::Deal, &add)
+        .await
+        .unwrap();
+    let got = userfield::get(
+        s,
+        &ctx,
+        EntityKind::Deal,
+        &params(json!({"id": deal_field.result})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(got.result["ENTITY_ID"], json!("CRM_DEAL"));
+    assert_eq!(got.result["USER_TYPE_ID"], json!("integer"));
 }

@@ -1,11 +1,13 @@
 //! Hostile input never panics: arbitrary JSON through the filter, select/order, input
-//! normalisation, date parsing, HTML clean-up, the engine's list/add/update/get, and Sales
-//! Intelligence (TRACE parsing, channel groups, the tracking and source methods).
+//! normalisation, date parsing, HTML clean-up, the engine's list/add/update/get with a user field
+//! of every type, the userfield methods, the dictionary, card layout, duplicate and user methods,
+//! and Sales Intelligence (TRACE parsing, channel groups, the tracking and source methods).
 
 mod support;
 
 use bx_wire::Params;
 use crm::input::Mode;
+use crm::userfield::{self, EnumItem, UserField, UserType};
 use crm::{engine, Actor, Ctx, EntityKind, PortalSettings, Rights};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -32,6 +34,26 @@ fn key() -> impl Strategy<Value = String> {
         "EMAIL",
         "LINK",
         "UF_CRM_X",
+        "UF_CRM_STRING",
+        "UF_CRM_INTEGER",
+        "UF_CRM_DOUBLE",
+        "UF_CRM_BOOLEAN",
+        "UF_CRM_DATETIME",
+        "UF_CRM_DATE",
+        "UF_CRM_MONEY",
+        "UF_CRM_ENUMERATION",
+        "UF_CRM_ENUMERATION_M",
+        "UF_CRM_FILE",
+        "UF_CRM_FILE_M",
+        "UF_CRM_CRM",
+        "UF_CRM_EMPLOYEE_M",
+        "UF_CRM_CRM_STATUS",
+        "fileData",
+        "FIELD_NAME",
+        "USER_TYPE_ID",
+        "LIST",
+        "SETTINGS",
+        "LANG",
         "CURRENCY_ID",
         "COMMENTS",
         "ASSIGNED_BY_ID",
@@ -87,9 +109,81 @@ fn json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A lead user field of every type (the enumerations with options 1 and 2; `_M` multiple).
+fn user_fields() -> Vec<UserField> {
+    let mut out = Vec::new();
+    for (i, ty) in UserType::ALL.into_iter().enumerate() {
+        for multiple in [false, true] {
+            let suffix = if multiple { "_M" } else { "" };
+            let name = format!("UF_CRM_{}{suffix}", ty.id().to_ascii_uppercase());
+            let mut uf = UserField::new("CRM_LEAD", &name, ty);
+            uf.id = (i * 2 + usize::from(multiple) + 100) as i64;
+            uf.multiple = multiple && ty != UserType::Boolean;
+            if ty == UserType::Enumeration {
+                uf.items = vec![
+                    EnumItem {
+                        id: 1,
+                        value: "a".into(),
+                        sort: 1,
+                        def: true,
+                        xml_id: "a".into(),
+                    },
+                    EnumItem {
+                        id: 2,
+                        value: "b".into(),
+                        sort: 2,
+                        def: false,
+                        xml_id: "b".into(),
+                    },
+                ];
+            }
+            out.push(uf);
+        }
+    }
+    out
+}
+
 fn params() -> impl Strategy<Value = Params> {
     let names = prop::sample::select(vec![
-        "fields", "FIELDS", "filter", "order", "select", "params", "start", "id", "ID",
+        "fields",
+        "FIELDS",
+        "filter",
+        "order",
+        "select",
+        "params",
+        "start",
+        "id",
+        "ID",
+        "FIELD_NAME",
+        "USER_TYPE_ID",
+    ]);
+    prop::collection::vec((names, json()), 0..6)
+        .prop_map(|kv| kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+/// Parameters of the status, card, duplicate, category, currency and user methods.
+fn system_params() -> impl Strategy<Value = Params> {
+    let names = prop::sample::select(vec![
+        "fields",
+        "id",
+        "ID",
+        "params",
+        "data",
+        "extras",
+        "scope",
+        "userId",
+        "type",
+        "values",
+        "entity_type",
+        "entityTypeId",
+        "order",
+        "sort",
+        "filter",
+        "FILTER",
+        "start",
+        "select",
+        "NAME",
+        "ID",
     ]);
     prop::collection::vec((names, json()), 0..6)
         .prop_map(|kv| kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
@@ -182,12 +276,52 @@ proptest! {
     }
 
     #[test]
+    fn system_parts_never_panic(p in system_params(), v in json(), s in "\\PC{0,40}") {
+        let _ = crm::card::validate(&v);
+        let _ = crm::duplicate::comm_key("PHONE", &s);
+        let _ = crm::duplicate::comm_key("EMAIL", &s);
+        let _ = crm::category::list(&p);
+        let settings = PortalSettings { time_zone: chrono_tz::America::Santiago, currency: "USD".into() };
+        let users = vec![crm::user::PortalUser {
+            id: 1, name: s.clone(), last_name: String::new(), email: s.clone(), active: true,
+            date_register: 0, last_login: None,
+        }];
+        let _ = crm::user::list(&users, 1, &settings, 0, &p);
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let mut store = MemStore::seeded();
+        let admin = Actor { portal_id: 1, user_id: 1, rights: Rights::admin() };
+        let own = Actor { portal_id: 1, user_id: 2, rights: Rights::parse("lead=read:own").expect("spec") };
+        rt.block_on(async {
+            for a in [&admin, &own] {
+                let ctx = Ctx { actor: a, settings: &settings, now: 1_716_481_105 };
+                let _ = crm::status::add(&mut store, &ctx, &p).await;
+                let _ = crm::status::update(&mut store, &ctx, &p).await;
+                let _ = crm::status::get(&mut store, &ctx, &p).await;
+                let _ = crm::status::delete(&mut store, &ctx, &p).await;
+                let _ = crm::status::entity_items(&mut store, &ctx, &p).await;
+                for kind in [EntityKind::Lead, EntityKind::Deal, EntityKind::Contact] {
+                    let _ = crm::card::set(&mut store, &ctx, kind, &p).await;
+                    let _ = crm::card::get(&mut store, &ctx, kind, &p).await;
+                    let _ = crm::card::reset(&mut store, &ctx, kind, &p).await;
+                    let _ = crm::card::force_common_scope_for_all(&mut store, &ctx, kind, &p).await;
+                }
+                let _ = crm::duplicate::find_by_comm(&mut store, &ctx, &p).await;
+                let all = crm::Storage::currency_list(&mut store, 1).await.expect("currencies");
+                let _ = crm::currency::list(all, &ctx, &p);
+            }
+        });
+    }
+
+    #[test]
     fn pure_parts_never_panic(v in json(), s in "\\PC{0,40}") {
         let tz = chrono_tz::America::Santiago;
         let fields = EntityKind::Lead.fields();
-        let _ = crm::filter::parse_legacy_filter(fields, true, &v, tz, 0);
-        let _ = crm::select::parse_select(EntityKind::Lead, Some(&v));
-        let _ = crm::select::parse_order(EntityKind::Lead, &v);
+        let ufs = user_fields();
+        let _ = crm::filter::parse_legacy_filter(fields, &ufs, &v, tz, 0);
+        let _ = crm::select::parse_select(EntityKind::Lead, &ufs, Some(&v));
+        let _ = crm::select::parse_order(EntityKind::Lead, &ufs, &v);
+        let _ = userfield::normalize_field_name(&s);
+        let _ = UserType::parse(&s);
         let _ = crm::input::normalize(EntityKind::Lead, &v, Mode::Add { import: true }, tz, 0);
         let _ = crm::input::normalize(EntityKind::Lead, &v, Mode::Update, tz, 0);
         let _ = crm::dates::parse_datetime(&s, tz, 0);
@@ -201,6 +335,7 @@ proptest! {
     fn engine_never_panics(p in params()) {
         let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
         let mut store = MemStore::seeded();
+        store.user_fields = user_fields().into_iter().map(|u| (1, u)).collect();
         let actor = Actor { portal_id: 1, user_id: 1, rights: Rights::admin() };
         let own = Actor { portal_id: 1, user_id: 2, rights: Rights::parse("lead=read:own,add:own,update:own,delete:own").expect("spec") };
         let settings = PortalSettings { time_zone: chrono_tz::Europe::Berlin, currency: "USD".into() };
@@ -212,7 +347,13 @@ proptest! {
                 let _ = engine::get(&mut store, &ctx, EntityKind::Lead, &p).await;
                 let _ = engine::list(&mut store, &ctx, EntityKind::Lead, &p).await;
                 let _ = crm::status::list(&mut store, &ctx, &p).await;
+                let _ = engine::fields(&mut store, &ctx, EntityKind::Lead).await;
+                let _ = userfield::add(&mut store, &ctx, EntityKind::Lead, &p).await;
+                let _ = userfield::update(&mut store, &ctx, EntityKind::Lead, &p).await;
+                let _ = userfield::get(&mut store, &ctx, EntityKind::Lead, &p).await;
+                let _ = userfield::list(&mut store, &ctx, EntityKind::Lead, &p).await;
                 let _ = engine::delete(&mut store, &ctx, EntityKind::Lead, &p).await;
+                let _ = userfield::delete(&mut store, &ctx, EntityKind::Lead, &p).await;
             }
         });
     }

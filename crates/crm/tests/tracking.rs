@@ -7,7 +7,7 @@ mod support;
 
 use bx_wire::{ApiError, Output, Params};
 use crm::engine;
-use crm::tracking::{self, service, Tracking, Utm};
+use crm::tracking::{self, service, Utm};
 use crm::{Actor, Ctx, EntityKind, PortalSettings, Rights};
 use serde_json::{json, Value};
 use support::MemStore;
@@ -68,9 +68,9 @@ impl World {
         let s = &mut self.store;
         match method {
             "lead.add" => engine::add(s, &ctx, LEAD, &p).await,
-            "lead.add/off" => engine::add_with(s, &ctx, LEAD, &p, Tracking::Off).await,
+            "item.add" => crm::item::add(s, &ctx, &p).await,
             "lead.update" => engine::update(s, &ctx, LEAD, &p).await,
-            "lead.update/off" => engine::update_with(s, &ctx, LEAD, &p, Tracking::Off).await,
+            "item.update" => crm::item::update(s, &ctx, &p).await,
             "lead.delete" => engine::delete(s, &ctx, LEAD, &p).await,
             "trace.add" => service::trace_add(s, &ctx, &p).await,
             "trace.delete" => service::trace_delete(s, &ctx, &p).await,
@@ -97,8 +97,15 @@ impl World {
         self.store.traces_of(PORTAL, LEAD, id)
     }
 
-    /// A trace bound to a record of any family, made `age_days` ago with this source.
+    /// A trace bound to a record of any family (made here when missing), `age_days` old, with
+    /// this source.
     fn client_trace(&mut self, kind: EntityKind, id: i64, source_id: i64, age_days: i64) {
+        self.store
+            .records
+            .entry((kind, PORTAL))
+            .or_default()
+            .entry(id)
+            .or_default();
         let trace_id = self.store.traces.len() as i64 + 1000;
         let mut data = tracking::TraceData {
             created_at: NOW - age_days * DAY,
@@ -116,8 +123,8 @@ impl World {
                 children: vec![],
             },
         );
-        let seq = self.store.bindings.len() as i64 + 1;
-        self.store.bindings.push((
+        let seq = self.store.trace_bindings.len() as i64 + 1;
+        self.store.trace_bindings.push((
             PORTAL,
             tracking::Binding {
                 trace_id,
@@ -257,19 +264,19 @@ async fn numeric_trace_binds_the_existing_trace() {
 #[tokio::test]
 async fn item_path_makes_no_trace() {
     let mut w = World::new();
-    let id = w
+    let item = w
         .ok(
-            "lead.add/off",
-            json!({"fields": {"TITLE": "item", "UTM_SOURCE": "google", "TRACE": "{}"}}),
+            "item.add",
+            json!({"entityTypeId": 1, "fields": {"title": "item", "utmSource": "google", "TRACE": "{}"}}),
         )
-        .await
-        .as_i64()
-        .unwrap();
+        .await;
+    let id = item["item"]["id"].as_i64().unwrap();
+    assert_eq!(item["item"]["utmSource"], json!("google"));
     assert!(w.lead_traces(id).is_empty());
     assert!(w.store.traces.is_empty());
     w.ok(
-        "lead.update/off",
-        json!({"id": id, "fields": {"UTM_SOURCE": "fb"}}),
+        "item.update",
+        json!({"entityTypeId": 1, "id": id, "fields": {"utmSource": "fb"}}),
     )
     .await;
     assert!(w.store.traces.is_empty());
@@ -376,37 +383,31 @@ async fn attribution_window_for_a_client_with_a_recent_source() {
     );
 }
 
-/// Deals, contacts and companies have no field table in this crate yet; the rule is generic, so
-/// it is exercised through the hook the engine calls.
+/// A deal made by `crm.deal.add` inherits its company's source through the window and binds its
+/// first contact and its company to its trace.
 #[tokio::test]
 async fn deals_bind_their_clients_and_use_the_window() {
     let mut w = World::new();
     w.client_trace(EntityKind::Company, 8, 6, 5);
-    for (kind, id) in [(EntityKind::Contact, 5), (EntityKind::Company, 8)] {
-        w.store
-            .records
-            .entry((kind, PORTAL))
-            .or_default()
-            .insert(id, Default::default());
-    }
+    w.store
+        .records
+        .entry((EntityKind::Contact, PORTAL))
+        .or_default()
+        .insert(5, Default::default());
     let actor = admin();
     let ctx = Ctx {
         actor: &actor,
         settings: &w.settings,
         now: NOW,
     };
-    let added = service::RecordAdded {
-        kind: EntityKind::Deal,
-        id: 77,
-        utm: Utm::default(),
-        contact_ids: vec![5, 6],
-        company_id: Some(8),
-        trace: None,
-    };
-    service::record_added(&mut w.store, &ctx, &added)
+    let p = params(json!({"fields": {"TITLE": "d", "CONTACT_IDS": [5, 6], "COMPANY_ID": 8}}));
+    let deal_id = engine::add(&mut w.store, &ctx, EntityKind::Deal, &p)
         .await
+        .unwrap()
+        .result
+        .as_i64()
         .unwrap();
-    let deal = w.store.traces_of(PORTAL, EntityKind::Deal, 77)[0].clone();
+    let deal = w.store.traces_of(PORTAL, EntityKind::Deal, deal_id)[0].clone();
     assert_eq!(deal.data.source_id, 6);
     let contact = w.store.traces_of(PORTAL, EntityKind::Contact, 5)[0].clone();
     assert_eq!(
@@ -559,7 +560,7 @@ async fn trace_add_checks_entities_in_order_and_creates_nothing_on_failure() {
             .result
             .as_i64()
             .unwrap();
-        assert!(w.store.bindings.iter().all(|(_, b)| b.trace_id != id));
+        assert!(w.store.trace_bindings.iter().all(|(_, b)| b.trace_id != id));
     }
 }
 
@@ -609,7 +610,11 @@ async fn trace_delete_removes_what_the_caller_may_change() {
     // The owner of the rest removes the trace itself.
     w.ok("trace.delete", json!({"id": shared})).await;
     assert!(!w.store.traces.contains_key(&(PORTAL, shared)));
-    assert!(w.store.bindings.iter().all(|(_, b)| b.trace_id != shared));
+    assert!(w
+        .store
+        .trace_bindings
+        .iter()
+        .all(|(_, b)| b.trace_id != shared));
     // Unknown ids succeed silently.
     assert_eq!(
         w.ok("trace.delete", json!({"id": "987654"})).await,
@@ -623,7 +628,11 @@ async fn deleting_a_record_removes_its_bindings() {
     let id = w.add_lead(json!({"TITLE": "gone"})).await;
     assert_eq!(w.lead_traces(id).len(), 1);
     w.ok("lead.delete", json!({"id": id})).await;
-    assert!(w.store.bindings.iter().all(|(_, b)| b.entity_id != id));
+    assert!(w
+        .store
+        .trace_bindings
+        .iter()
+        .all(|(_, b)| b.entity_id != id));
 }
 
 #[tokio::test]

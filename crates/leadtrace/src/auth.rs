@@ -4,7 +4,7 @@
 use crate::state::AppState;
 use bx_wire::{ApiError, Params};
 use serde_json::Value;
-use store::{Portal, User};
+use store::{App, Portal, User};
 
 /// How the caller authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,11 @@ pub struct Caller {
     pub user: User,
     pub scopes: Vec<String>,
     pub kind: AuthKind,
+    /// The OAuth application the access token was issued to (application context).
+    pub app: Option<App>,
+    /// Who is billed for operating time: `webhook:{id}`, `app:{id}`, or `user:{id}` for tokens
+    /// made by `leadtrace token create` (they belong to no application).
+    pub credential: String,
 }
 
 impl Caller {
@@ -45,6 +50,41 @@ impl Caller {
 
     pub fn is_oauth(&self) -> bool {
         self.kind == AuthKind::Token
+    }
+
+    /// A caller with placeholder portal and user records, for unit tests of code that only
+    /// reads the portal id and the credential.
+    #[cfg(test)]
+    pub(crate) fn for_tests(portal_id: i64, credential: &str) -> Caller {
+        Caller {
+            portal: Portal {
+                id: portal_id,
+                name: "test".into(),
+                time_zone: "UTC".into(),
+                currency: "USD".into(),
+                crm_mode: "classic".into(),
+                created_at: 0,
+                member_id: String::new(),
+            },
+            user: User {
+                id: 1,
+                portal_id,
+                login: "admin".into(),
+                name: "Admin".into(),
+                last_name: String::new(),
+                email: String::new(),
+                active: true,
+                admin: true,
+                role_id: None,
+                rights: crm::Rights::admin(),
+                date_register: 0,
+                last_login: None,
+            },
+            scopes: vec!["crm".into()],
+            kind: AuthKind::Token,
+            app: None,
+            credential: credential.to_string(),
+        }
     }
 }
 
@@ -111,12 +151,13 @@ pub fn strip_reserved(params: &mut Params) {
 
 /// Checks the credentials against the store and loads the caller.
 pub async fn authenticate(state: &AppState, creds: Credentials) -> Result<Caller, ApiError> {
-    let now = chrono::Utc::now().timestamp();
+    let now = state.clock().now_secs();
     let found = state
         .store()
         .read(move |tx| {
             Box::pin(async move {
-                let (portal_id, user_id, scopes, kind) = match creds {
+                let mut app = None;
+                let (portal_id, user_id, scopes, kind, credential) = match creds {
                     Credentials::None => return Err(ApiError::NoAuthFound),
                     Credentials::Webhook { user, code } => {
                         let user_id: i64 =
@@ -128,6 +169,7 @@ pub async fn authenticate(state: &AppState, creds: Credentials) -> Result<Caller
                             hook.user_id,
                             hook.scopes,
                             AuthKind::Webhook { id: hook.id },
+                            format!("webhook:{}", hook.id),
                         )
                     }
                     Credentials::Token(t) => {
@@ -135,11 +177,26 @@ pub async fn authenticate(state: &AppState, creds: Credentials) -> Result<Caller
                         if token.expires_at <= now {
                             return Err(ApiError::ExpiredToken);
                         }
+                        let credential = match token.app_id {
+                            Some(id) => {
+                                let found = tx.app(id).await?.filter(|a| a.active);
+                                app = Some(found.ok_or_else(|| {
+                                    ApiError::coded(
+                                        "APPLICATION_NOT_FOUND",
+                                        "Application not found",
+                                        401,
+                                    )
+                                })?);
+                                format!("app:{id}")
+                            }
+                            None => format!("user:{}", token.user_id),
+                        };
                         (
                             token.portal_id,
                             token.user_id,
                             token.scopes,
                             AuthKind::Token,
+                            credential,
                         )
                     }
                 };
@@ -148,11 +205,11 @@ pub async fn authenticate(state: &AppState, creds: Credentials) -> Result<Caller
                     .await?
                     .ok_or(ApiError::InvalidCredentials)?;
                 let user = tx.user(portal_id, user_id).await?;
-                Ok((portal, user, scopes, kind))
+                Ok((portal, user, scopes, kind, app, credential))
             })
         })
         .await?;
-    let (portal, user, scopes, kind) = found;
+    let (portal, user, scopes, kind, app, credential) = found;
     let user = match user {
         Some(u) if u.active => u,
         _ => {
@@ -168,6 +225,8 @@ pub async fn authenticate(state: &AppState, creds: Credentials) -> Result<Caller
         user,
         scopes,
         kind,
+        app,
+        credential,
     })
 }
 

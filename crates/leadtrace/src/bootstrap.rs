@@ -1,5 +1,5 @@
 //! Start-up: open the store, make sure the default portal, its administrator (user 1) and an
-//! inbound webhook exist, then serve HTTP or HTTPS until asked to stop.
+//! inbound webhook exist, then serve HTTP or HTTPS and deliver events until asked to stop.
 
 use crate::config::ServeConfig;
 use crate::state::AppState;
@@ -21,18 +21,45 @@ pub fn random_code(len: usize) -> String {
         .collect()
 }
 
+/// Random letters (both cases) and digits, as in Bitrix24 client secrets.
+pub fn random_alnum(len: usize) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+/// Random decimal digits.
+pub fn random_digits(len: usize) -> String {
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+        .collect()
+}
+
+/// Random lower-case hex digits (Bitrix24's `member_id` and `application_token` look like this).
+pub fn random_hex(len: usize) -> String {
+    const CHARS: &[u8] = b"0123456789abcdef";
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
 /// Creates the default portal (with its dictionaries) and its administrator on first start.
 pub async fn ensure_portal(store: &Store) -> Result<Portal, ApiError> {
     store
         .write(|tx| {
             Box::pin(async move {
-                let portal = match tx.default_portal().await? {
+                let mut portal = match tx.default_portal().await? {
                     Some(p) => p,
                     None => {
                         tx.create_portal("default", "UTC", "USD", &crm::status::seeds())
                             .await?
                     }
                 };
+                portal.member_id = tx.ensure_member_id(portal.id, &random_hex(32)).await?;
                 if tx.user(portal.id, 1).await?.is_none() && tx.users(portal.id).await?.is_empty() {
                     let admin = NewUser {
                         login: "admin".into(),
@@ -101,20 +128,24 @@ pub struct Running {
     pub state: AppState,
     handle: axum_server::Handle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    events: crate::delivery::Worker,
 }
 
 impl Running {
-    /// Stops accepting connections, lets running requests finish, and waits.
+    /// Stops accepting connections, lets running requests finish, stops event delivery (what is
+    /// not delivered yet stays queued for the next start), and waits.
     pub async fn shutdown(self) {
         self.handle
             .graceful_shutdown(Some(std::time::Duration::from_secs(10)));
         let _ = self.task.await;
+        self.events.stop().await;
         self.state.store().close().await;
     }
 
     /// Waits until the server stops (it stops on `shutdown` or a fatal error).
     pub async fn wait(self) -> std::io::Result<()> {
         let r = self.task.await.unwrap_or(Ok(()));
+        self.events.stop().await;
         self.state.store().close().await;
         r
     }
@@ -126,6 +157,9 @@ impl Running {
 
 /// Opens storage, bootstraps the default portal and starts serving.
 pub async fn start(config: ServeConfig) -> Result<Running, String> {
+    if let Some(url) = &config.public_url {
+        crate::delivery::Site::from_url(url)?;
+    }
     let store = Store::open(&config.database_url)
         .await
         .map_err(|e| format!("cannot open {}: {e}", config.database_url))?;
@@ -166,6 +200,10 @@ pub async fn start(config: ServeConfig) -> Result<Running, String> {
     };
     let base_url = format!("{scheme}://{host}:{}", addr.port());
     let webhook_url = format!("{base_url}/rest/{}/{}/", hook.user_id, hook.code);
+    let site = crate::delivery::Site::from_url(config.public_url.as_deref().unwrap_or(&base_url))?;
+    // Events queued before this start (a restart, or another instance's) go out from here on.
+    let events =
+        crate::delivery::Worker::start(state.store().clone(), config.events.clone(), site)?;
     Ok(Running {
         addr,
         base_url,
@@ -174,5 +212,6 @@ pub async fn start(config: ServeConfig) -> Result<Running, String> {
         state,
         handle,
         task,
+        events,
     })
 }

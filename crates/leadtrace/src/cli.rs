@@ -1,13 +1,16 @@
 //! The command line: `serve`, and the administration commands (`webhook`, `user`, `role`,
-//! `token`, `portal`, `source`) that work on the same database while the server runs or not.
+//! `token`, `app`, `portal`, `event`, `source`) that work on the same database while the server
+//! runs or not.
 
 use crate::bootstrap;
-use crate::config::ServeConfig;
+use crate::config::{EventsConfig, OAuthConfig, ServeConfig};
+use crate::limits::{LimitsConfig, OperatingConfig, RateKey, RateLimit, SyntheticCost};
 use clap::{Args, Parser, Subcommand};
 use crm::Rights;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use store::{NewUser, Store, Token};
+use std::time::Duration;
+use store::{HandlerFilter, HandlerKind, NewApp, NewEventHandler, NewUser, Store, Token};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -44,12 +47,18 @@ pub enum Command {
     /// Mint OAuth-style access tokens for `/rest/{method}` calls.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Register OAuth applications (authorization-code flow at /oauth/authorize/ and /oauth/token/).
+    #[command(subcommand)]
+    App(AppCommand),
     /// Portal settings.
     #[command(subcommand)]
     Portal(PortalCommand),
     /// Sales Intelligence sources (what traces resolve to).
     #[command(subcommand)]
     Source(SourceCommand),
+    /// Outgoing webhooks: event handlers configured for the portal (spec/events.md §1.1).
+    #[command(subcommand)]
+    Event(EventCommand),
 }
 
 #[derive(Args, Debug)]
@@ -76,6 +85,130 @@ pub struct ServeArgs {
     /// Refuse webhook calls over plain HTTP, as Bitrix24 does.
     #[arg(long, env = "LEADTRACE_REQUIRE_HTTPS")]
     pub require_https: bool,
+    /// Request-rate limit (leaky bucket, 503 QUERY_LIMIT_EXCEEDED): `off`, `standard` (50, draining
+    /// 2 per second), `enterprise` (250 and 5) or `BURST/RATE`.
+    #[arg(long, env = "LEADTRACE_RATE_LIMIT", default_value = "off", value_parser = RateSetting::parse)]
+    pub rate_limit: RateSetting,
+    /// What one bucket counts: `portal`, `portal+ip` or `portal+credential`.
+    #[arg(long, env = "LEADTRACE_RATE_LIMIT_KEY", default_value = "portal+ip", value_parser = RateKey::parse)]
+    pub rate_limit_key: RateKey,
+    /// Operating-time limit per method and caller, in seconds per 10 minutes.
+    #[arg(long, env = "LEADTRACE_OPERATING_LIMIT", default_value = "480", value_parser = seconds)]
+    pub operating_limit: f64,
+    /// Answer 429 OPERATION_TIME_LIMIT past the operating limit: `on` or `off` (default: on when
+    /// a rate limit is set, off otherwise).
+    #[arg(long, env = "LEADTRACE_OPERATING_BLOCK", value_parser = on_off)]
+    pub operating_block: Option<bool>,
+    /// Count operating time at all (`off`: `time.operating` is always 0).
+    #[arg(long, env = "LEADTRACE_OPERATING_ACCOUNTING", default_value = "on", value_parser = on_off, action = clap::ArgAction::Set)]
+    pub operating_accounting: bool,
+    /// Calls shorter than this many seconds are not billed (the cloud was measured at about 0.1).
+    #[arg(long, env = "LEADTRACE_OPERATING_MIN_BILLABLE", default_value = "0", value_parser = seconds)]
+    pub operating_min_billable: f64,
+    /// Extra seconds billed per call, to test client throttling: `SECONDS` or
+    /// `METHOD=SECONDS,...,*=SECONDS`.
+    #[arg(long, env = "LEADTRACE_OPERATING_COST", default_value = "", value_parser = SyntheticCost::parse)]
+    pub operating_cost: SyntheticCost,
+    /// Lifetime of OAuth access tokens: `3600`, `90s`, `30m`, `1h`, `2d`.
+    #[arg(long, env = "LEADTRACE_ACCESS_TOKEN_TTL", default_value = "1h", value_parser = parse_ttl)]
+    pub access_token_ttl: i64,
+    /// Lifetime of OAuth refresh tokens.
+    #[arg(long, env = "LEADTRACE_REFRESH_TOKEN_TTL", default_value = "180d", value_parser = parse_ttl)]
+    pub refresh_token_ttl: i64,
+    /// The address clients reach this server at, e.g. `https://crm.example.com` (OAuth answers and
+    /// the `domain` and endpoints sent with events). Default: the request's Host / the listening address.
+    #[arg(long, env = "LEADTRACE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    #[command(flatten)]
+    pub events: EventsArgs,
+}
+
+/// `--rate-limit`'s value (clap reserves a bare `Option` for "flag may be absent").
+#[derive(Debug, Clone, Copy)]
+pub struct RateSetting(pub Option<RateLimit>);
+
+impl RateSetting {
+    fn parse(s: &str) -> Result<RateSetting, String> {
+        RateLimit::parse(s).map(RateSetting)
+    }
+}
+
+/// A non-negative number of seconds.
+fn seconds(s: &str) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("expected a number of seconds (0 or more), got '{s}'"))
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(format!("expected on or off, got '{s}'")),
+    }
+}
+
+impl ServeArgs {
+    fn limits(&self) -> LimitsConfig {
+        LimitsConfig {
+            rate_limit: self.rate_limit.0,
+            rate_key: self.rate_limit_key,
+            operating: OperatingConfig {
+                accounting: self.operating_accounting,
+                limit_seconds: self.operating_limit,
+                // Bitrix-like limits when asked for them; a plain local endpoint never answers 429.
+                block: self.operating_block.unwrap_or(self.rate_limit.0.is_some()),
+                min_billable_seconds: self.operating_min_billable,
+                synthetic_cost: self.operating_cost.clone(),
+            },
+        }
+    }
+}
+
+/// Event delivery (spec/events.md §3). Bitrix24 sends an event once and never retries; retrying
+/// is our extension, on by default (`--events-retry-enabled false` for Bitrix24's behaviour).
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Retry deliveries that failed (connection error, timeout, non-2xx answer).
+    #[arg(long, env = "LEADTRACE_EVENTS_RETRY_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub events_retry_enabled: bool,
+    /// Attempts in all, the first included.
+    #[arg(long, env = "LEADTRACE_EVENTS_RETRY_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub events_retry_max_attempts: u32,
+    /// Wait before the first retry, in seconds (fractions allowed).
+    #[arg(long, env = "LEADTRACE_EVENTS_RETRY_INITIAL_DELAY_SECONDS", default_value_t = 1.0, value_parser = seconds)]
+    pub events_retry_initial_delay_seconds: f64,
+    /// Each later wait is this many times the previous one.
+    #[arg(long, env = "LEADTRACE_EVENTS_RETRY_MULTIPLIER", default_value_t = 2.0, value_parser = multiplier)]
+    pub events_retry_multiplier: f64,
+    /// The longest wait between attempts, in seconds.
+    #[arg(long, env = "LEADTRACE_EVENTS_RETRY_MAX_DELAY_SECONDS", default_value_t = 300.0, value_parser = seconds)]
+    pub events_retry_max_delay_seconds: f64,
+    /// A handler that has not answered within this many seconds has failed.
+    #[arg(long, env = "LEADTRACE_EVENTS_TIMEOUT_SECONDS", default_value_t = 10.0, value_parser = seconds)]
+    pub events_timeout_seconds: f64,
+}
+
+fn multiplier(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && (1.0..=1000.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a multiplier between 1 and 1000")),
+    }
+}
+
+impl EventsArgs {
+    pub fn config(&self) -> EventsConfig {
+        EventsConfig {
+            retry_enabled: self.events_retry_enabled,
+            max_attempts: self.events_retry_max_attempts,
+            initial_delay: Duration::from_secs_f64(self.events_retry_initial_delay_seconds),
+            multiplier: self.events_retry_multiplier,
+            max_delay: Duration::from_secs_f64(self.events_retry_max_delay_seconds),
+            timeout: Duration::from_secs_f64(self.events_timeout_seconds),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -148,6 +281,61 @@ pub enum TokenCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum EventCommand {
+    /// Send an event to a URL (an outgoing webhook); prints the handler's ID and its application
+    /// token (sent as `auth[application_token]`, for the handler to check).
+    Add {
+        /// Event name in any case, e.g. `onCrmLeadAdd`.
+        #[arg(long)]
+        event: String,
+        /// The handler URL (http or https).
+        #[arg(long)]
+        handler: String,
+        /// The user the webhook belongs to.
+        #[arg(long, default_value_t = 1)]
+        user: i64,
+        /// The application token (by default the one of the webhook's other events with the same
+        /// URL and user, or a new random one).
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// List outgoing webhooks and the handlers applications bound.
+    List,
+    /// Remove a handler by ID; its undelivered events are dropped.
+    Remove { id: i64 },
+    /// Show recent deliveries (state, attempts, last error).
+    Log {
+        /// Only this handler's.
+        #[arg(long)]
+        handler: Option<i64>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AppCommand {
+    /// Register an application on the default portal; prints its client id and secret.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes, e.g. `crm,user`.
+        #[arg(long, default_value = "crm")]
+        scope: String,
+        /// Where /oauth/authorize/ sends the user back with `code` (empty: the code is shown).
+        #[arg(long, default_value = "")]
+        redirect_uri: String,
+        /// Base URL used when printing the authorization URL (the server's address).
+        #[arg(
+            long,
+            env = "LEADTRACE_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        base_url: String,
+    },
+    /// List applications.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum PortalCommand {
     /// Change a setting of the default portal.
     Set {
@@ -161,6 +349,10 @@ pub enum PortalCommand {
         /// Use the attribution window for leads and deals: `on` or `off` (default on).
         #[arg(long)]
         attribution_window: Option<String>,
+        /// `simple`: no leads — a lead added through REST becomes a deal at once and the lead
+        /// methods no longer find leads; `classic` (the default): leads and deals.
+        #[arg(long, value_parser = ["simple", "classic"])]
+        crm_mode: Option<String>,
     },
 }
 
@@ -390,6 +582,7 @@ async fn open(url: &str) -> Result<(Store, store::Portal), String> {
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(a) => {
+            let limits = a.limits();
             let config = ServeConfig {
                 listen: a.listen,
                 database_url: cli.database_url,
@@ -400,9 +593,20 @@ async fn run(cli: Cli) -> Result<(), String> {
                 tls_key: a.tls_key,
                 max_body_bytes: a.max_body_bytes,
                 require_https: a.require_https,
+                limits,
+                oauth: OAuthConfig {
+                    access_token_ttl: a.access_token_ttl,
+                    refresh_token_ttl: a.refresh_token_ttl,
+                    ..OAuthConfig::default()
+                },
+                events: a.events.config(),
+                public_url: a.public_url,
+                ..ServeConfig::default()
             };
+            let limits = config.limits.to_string();
             let running = bootstrap::start(config).await?;
             println!("leadtrace listening on {}", running.base_url);
+            println!("Limits: {limits}");
             if let Some(ca) = &running.ca_path {
                 println!(
                     "CA certificate (trust it with REQUESTS_CA_BUNDLE / NODE_EXTRA_CA_CERTS): {}",
@@ -546,6 +750,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 user_id: user,
                 scopes: scopes(&scope),
                 expires_at: chrono::Utc::now().timestamp() + ttl,
+                app_id: None,
             };
             let printed = token.token.clone();
             store
@@ -565,11 +770,66 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{printed}");
             Ok(())
         }
+        Command::Event(command) => event_command(&cli.database_url, command).await,
+        Command::App(AppCommand::Create {
+            name,
+            scope,
+            redirect_uri,
+            base_url,
+        }) => {
+            let (store, portal) = open(&cli.database_url).await?;
+            let app = NewApp {
+                name,
+                client_id: format!(
+                    "local.{}.{}",
+                    bootstrap::random_hex(14),
+                    bootstrap::random_digits(8)
+                ),
+                client_secret: bootstrap::random_alnum(50),
+                scopes: scopes(&scope),
+                redirect_uri,
+                application_token: bootstrap::random_hex(32),
+            };
+            let a = app.clone();
+            store
+                .write(move |tx| Box::pin(async move { tx.add_app(portal.id, &a).await }))
+                .await
+                .map_err(|e| e.description().to_string())?;
+            println!("client_id: {}", app.client_id);
+            println!("client_secret: {}", app.client_secret);
+            println!("application_token: {}", app.application_token);
+            println!(
+                "authorize: {}/oauth/authorize/?client_id={}",
+                base_url.trim_end_matches('/'),
+                app.client_id
+            );
+            Ok(())
+        }
+        Command::App(AppCommand::List) => {
+            let (store, portal) = open(&cli.database_url).await?;
+            let apps = store
+                .read(move |tx| Box::pin(async move { tx.apps(portal.id).await }))
+                .await
+                .map_err(|e| e.to_string())?;
+            for a in apps {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}{}",
+                    a.id,
+                    a.client_id,
+                    a.name,
+                    a.scopes.join(","),
+                    a.redirect_uri,
+                    if a.active { "" } else { "\tinactive" }
+                );
+            }
+            Ok(())
+        }
         Command::Portal(PortalCommand::Set {
             time_zone,
             currency,
             attribution_window_days,
             attribution_window,
+            crm_mode,
         }) => {
             if let Some(tz) = &time_zone {
                 tz.parse::<chrono_tz::Tz>()
@@ -610,6 +870,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                             }
                             tx.set_tracking_settings(portal.id, &s).await?;
                         }
+                        if let Some(mode) = crm_mode {
+                            tx.set_portal_setting(portal.id, "crm_mode", &mode).await?;
+                        }
                         Ok(())
                     })
                 })
@@ -640,6 +903,129 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+async fn event_command(database_url: &str, command: EventCommand) -> Result<(), String> {
+    let (store, portal) = open(database_url).await?;
+    match command {
+        EventCommand::Add {
+            event,
+            handler,
+            user,
+            token,
+        } => {
+            let event = crate::methods::event::known_event(&event)
+                .ok_or_else(|| format!("unknown event '{event}' (see the `events` method)"))?;
+            crate::methods::event::check_handler_url(&handler)
+                .map_err(|e| e.description().to_string())?;
+            let (id, token) = store
+                .write(move |tx| {
+                    Box::pin(async move {
+                        if tx.user(portal.id, user).await?.is_none() {
+                            return Err(bx_wire::ApiError::legacy(format!(
+                                "no user with ID {user}"
+                            )));
+                        }
+                        let filter = HandlerFilter {
+                            kind: Some(HandlerKind::Webhook),
+                            user_id: Some(user),
+                            ..HandlerFilter::default()
+                        };
+                        let existing = tx.event_handlers(portal.id, &filter).await?;
+                        if existing
+                            .iter()
+                            .any(|h| h.event_name == event && h.handler == handler)
+                        {
+                            return Err(bx_wire::ApiError::legacy(format!(
+                                "{event} is already sent to {handler}"
+                            )));
+                        }
+                        // One outgoing webhook (a URL) has one token for all its events.
+                        let token = token
+                            .or_else(|| {
+                                existing
+                                    .iter()
+                                    .find(|h| h.handler == handler)
+                                    .map(|h| h.application_token.clone())
+                            })
+                            .unwrap_or_else(store::events::random_hex);
+                        let id = tx
+                            .add_event_handler(&NewEventHandler {
+                                portal_id: portal.id,
+                                kind: HandlerKind::Webhook,
+                                app_id: String::new(),
+                                event_name: event,
+                                handler,
+                                auth_type: 0,
+                                offline: false,
+                                auth_connector: String::new(),
+                                options: serde_json::json!({}),
+                                user_id: user,
+                                scopes: Vec::new(),
+                                application_token: token.clone(),
+                            })
+                            .await?;
+                        Ok((id, token))
+                    })
+                })
+                .await
+                .map_err(|e| e.description().to_string())?;
+            println!("{id}\t{token}");
+        }
+        EventCommand::List => {
+            let handlers = store
+                .read(move |tx| {
+                    Box::pin(async move {
+                        tx.event_handlers(portal.id, &HandlerFilter::default())
+                            .await
+                    })
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            for h in handlers {
+                let kind = match h.kind {
+                    HandlerKind::Webhook => "webhook",
+                    HandlerKind::App if h.offline => "app-offline",
+                    HandlerKind::App => "app",
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\tuser {}\t{}",
+                    h.id, kind, h.event_name, h.handler, h.user_id, h.application_token
+                );
+            }
+        }
+        EventCommand::Remove { id } => {
+            let removed = store
+                .write(move |tx| {
+                    Box::pin(async move { tx.remove_event_handlers(portal.id, &[id]).await })
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            if removed == 0 {
+                return Err(format!("no event handler with ID {id}"));
+            }
+        }
+        EventCommand::Log { handler } => {
+            let rows = store
+                .read(move |tx| Box::pin(async move { tx.deliveries(portal.id, handler).await }))
+                .await
+                .map_err(|e| e.to_string())?;
+            for d in rows {
+                println!(
+                    "{}\thandler {}\t{}\t{}\t{}\tattempts {}\t{}",
+                    d.id,
+                    d.handler_id,
+                    d.event_name,
+                    d.data,
+                    d.state,
+                    d.attempts,
+                    d.last_error.unwrap_or_default()
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

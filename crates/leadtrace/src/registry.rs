@@ -94,8 +94,9 @@ impl Registry {
     }
 }
 
-/// Runs one method for an authenticated caller and measures it. A panic inside the handler is
-/// answered as `INTERNAL_SERVER_ERROR`, never a dropped connection.
+/// Runs one method for an authenticated caller, measures it and bills its operating time. A
+/// method blocked by the operating limit is not run (429 `OPERATION_TIME_LIMIT`). A panic inside
+/// the handler is answered as `INTERNAL_SERVER_ERROR`, never a dropped connection.
 pub async fn invoke(
     state: &AppState,
     caller: &Arc<Caller>,
@@ -103,6 +104,16 @@ pub async fn invoke(
     params: Params,
 ) -> (Result<Output, ApiError>, Time) {
     let start = unix_now();
+    if let Err(e) = state.limits().check(caller, &method.name).await {
+        let time = Time {
+            start,
+            finish: start,
+            processing: 0.0,
+            operating: 0.0,
+            operating_reset_at: start as i64 + 600,
+        };
+        return (Err(e), time);
+    }
     let call = Call {
         state: state.clone(),
         caller: caller.clone(),
@@ -119,14 +130,16 @@ pub async fn invoke(
         }
     };
     let finish = unix_now();
+    let operating = state
+        .limits()
+        .bill(caller, &method.name, finish - start)
+        .await;
     let time = Time {
         start,
         finish,
         processing: finish - start,
-        // Operating-time accounting arrives with the limits issue; until then the spec's
-        // "limiter off" values.
-        operating: 0.0,
-        operating_reset_at: finish as i64 + 600,
+        operating: operating.seconds,
+        operating_reset_at: operating.reset_at,
     };
     (outcome, time)
 }

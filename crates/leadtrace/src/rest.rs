@@ -1,11 +1,12 @@
 //! The HTTP face of the REST API: `/rest/[{user}/{code}/]{method}[.json|.xml][/]`, GET or POST in
-//! any encoding, answered with Bitrix24's envelopes. Order: method lookup, body, auth, scope, run.
+//! any encoding, answered with Bitrix24's envelopes. Order: method lookup, body, auth, scope,
+//! rate limit, operating limit, run.
 
 use crate::auth::{self, Credentials};
 use crate::registry::{self, Method};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method as HttpMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -13,6 +14,7 @@ use axum::Router;
 use bx_wire::envelope;
 use bx_wire::{ApiError, Params};
 use serde_json::Value;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// Output format chosen by the method-name suffix.
@@ -62,6 +64,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/rest/{*path}", any(rest_call))
         .route("/rest", any(rest_call))
+        .merge(crate::oauth::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(cors_headers))
 }
@@ -114,7 +117,14 @@ async fn handle(
     request: Request,
 ) -> Result<(bx_wire::Output, Value), ApiError> {
     let is_https = request.uri().scheme_str() == Some("https") || state.config().tls;
+    let ip = client_ip(&request);
     let (mut params, bearer) = read_params(state, request).await?;
+    // Reserved, so stripped below; the call runs with it (offline events skip the changes of
+    // their own connector, spec/events.md §4).
+    let connector = match params.get("auth_connector") {
+        Some(Value::String(c)) if !c.is_empty() => Some(c.clone()),
+        _ => None,
+    };
     let creds = auth::take_credentials(path.webhook, bearer.as_deref(), &mut params);
     if state.config().require_https && !is_https && matches!(creds, Credentials::Webhook { .. }) {
         return Err(ApiError::HttpsRequired);
@@ -125,9 +135,23 @@ async fn handle(
             oauth: caller.is_oauth(),
         });
     }
-    let (outcome, time) = registry::invoke(state, &caller, method, params).await;
+    // One HTTP request, one count: a batch is counted here once, whatever it contains.
+    state.limits().admit(&caller, ip).await?;
+    let (outcome, time) = store::events::with_auth_connector(
+        connector,
+        registry::invoke(state, &caller, method, params),
+    )
+    .await;
     let output = outcome?;
     Ok((output, time.to_value(caller.offset())))
+}
+
+/// The peer address of the connection (absent when the router is served without connect info).
+pub fn client_ip(request: &Request) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
 }
 
 /// Builds the parameter set from the query string and the body (spec/transport.md §3.1).
@@ -206,7 +230,8 @@ fn success_response(output: &bx_wire::Output, time: Value, format: Format) -> Re
 }
 
 pub fn error_response(e: &ApiError, format: Format) -> Response {
-    if e.status() >= 500 {
+    // Rate-limit refusals are routine under load; logging each would flood the log.
+    if e.status() >= 500 && *e != ApiError::QueryLimitExceeded {
         tracing::warn!(code = e.code(), "{}", e.description());
     }
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);

@@ -9,7 +9,11 @@ use store::Backend;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-backend_tests!(admin_commands_then_serve, tls_with_local_ca);
+backend_tests!(
+    admin_commands_then_serve,
+    tls_with_local_ca,
+    app_create_then_oauth_under_limits
+);
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -290,5 +294,110 @@ async fn tls_with_local_ca(b: Backend) {
     )
     .await;
     assert!(r["result"].is_i64(), "{r}");
+    child.kill().await.unwrap();
+}
+
+/// `app create`, then `serve` with limits and a short token lifetime: the flags reach the server.
+async fn app_create_then_oauth_under_limits(b: Backend) {
+    let dir = temp_dir("oauth");
+    let db = store::testing::fresh_url(b).await;
+    let out = run(
+        &dir,
+        &db,
+        &[
+            "app",
+            "create",
+            "--name",
+            "Reports",
+            "--scope",
+            "crm,user",
+            "--redirect-uri",
+            "https://app.example.com/cb",
+        ],
+    )
+    .await;
+    let lines: Vec<String> = out.lines().map(str::to_string).collect();
+    let client_id = printed(&lines, "client_id: ");
+    let client_secret = printed(&lines, "client_secret: ");
+    assert!(client_id.starts_with("local."), "{client_id}");
+    assert_eq!(client_secret.len(), 50);
+    assert_eq!(
+        printed(&lines, "authorize: "),
+        format!("http://127.0.0.1:8080/oauth/authorize/?client_id={client_id}")
+    );
+    let listed = run(&dir, &db, &["app", "list"]).await;
+    assert!(
+        listed.contains(&client_id) && listed.contains("crm,user"),
+        "{listed}"
+    );
+
+    let mut cmd = leadtrace(&dir, Some(&db));
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--webhook-code",
+        "fixedcode",
+        "--rate-limit",
+        "3/0.001",
+        "--access-token-ttl",
+        "90s",
+    ]);
+    let (mut child, lines) = serve(cmd).await;
+    assert!(
+        printed(&lines, "Limits: ").starts_with("rate 3 burst, draining 0.001/s per portal+ip"),
+        "{lines:?}"
+    );
+    let admin_hook = printed(&lines, "Inbound webhook: ");
+    let base = admin_hook.split("/rest/").next().unwrap().to_string();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .get(format!(
+            "{base}/oauth/authorize/?client_id={client_id}&state=s&aplogin=1&ap=fixedcode"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 302);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let code = location
+        .split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix("code="))
+        .unwrap()
+        .to_string();
+    let token: Value = http
+        .post(format!("{base}/oauth/token/"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=authorization_code&client_id={client_id}&client_secret={client_secret}&code={code}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token["expires_in"], json!(90), "{token}");
+    let access = token["access_token"].as_str().unwrap();
+    // Three calls fit in the bucket, the fourth is refused (it drains one per 1000 s).
+    for _ in 0..3 {
+        let r = post(
+            &http,
+            format!("{base}/rest/app.info"),
+            json!({"auth": access}),
+        )
+        .await;
+        assert_eq!(r["result"]["CODE"], json!(client_id), "{r}");
+    }
+    let r = http
+        .post(format!("{base}/rest/app.info"))
+        .json(&json!({"auth": access}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 503);
     child.kill().await.unwrap();
 }

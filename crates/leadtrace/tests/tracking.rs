@@ -1,7 +1,8 @@
 //! Sales Intelligence over HTTP on SQLite and PostgreSQL: `TRACE` and UTM fields on
 //! `crm.lead.add`, `crm.tracking.trace.add/delete` with every documented error, the journey of a
 //! record (`leadtrace.tracking.entity.get`), sources (`leadtrace.tracking.source.*` and the
-//! `leadtrace source` commands) and the attribution window.
+//! `leadtrace source` commands), the attribution window, `TRACE` on deals, contacts, companies and
+//! quotes (deals binding their clients), no trace from `crm.item.*`, simple-mode conversions.
 
 mod common;
 use common::*;
@@ -19,6 +20,12 @@ backend_tests!(
     source_methods,
     attribution_window,
     source_cli,
+    trace_on_every_family,
+    trace_add_binds_every_family,
+    deals_bind_their_clients,
+    window_for_deals_and_companies,
+    item_methods_make_no_trace,
+    simple_mode_shares_the_lead_trace,
 );
 
 const TRACKER: &str = r#"{"url":"https://shop.example/landing?utm_source=google&gclid=EAI","ref":"https://www.google.com/","device":{"isMobile":true},"tags":{"ts":1579501926,"list":{"utm_source":"google","utm_medium":"cpc","utm_campaign":"spring"},"gclid":"EAI"},"client":{"gaId":"209629315.1579004207"},"pages":{"list":[["https://shop.example/landing",1579501926,"Landing"],["https://shop.example/buy",1579502000,"Buy"]]},"gid":"guest-7","previous":{"list":[{"url":"https://shop.example/","ref":"https://www.facebook.com/","tags":{"ts":1579000000,"list":{}}}]}}"#;
@@ -701,7 +708,7 @@ async fn source_methods(b: Backend) {
         .assert_error(400, "", "Not found");
 }
 
-/// Binds a trace straight in storage to a record of a family that has no methods yet.
+/// Binds a trace straight in storage (with the time of now), as `crm.tracking.trace.add` would.
 async fn bind(app: &TestApp, trace_id: i64, kind: EntityKind, id: i64) {
     app.running
         .state
@@ -723,9 +730,10 @@ async fn attribution_window(b: Backend) {
         json!({"TRACE": "{\"tags\":{\"list\":{\"utm_source\":\"fb\",\"utm_medium\":\"cpc\"}}}"}),
     )
     .await;
-    bind(&app, fb, EntityKind::Contact, 41).await;
+    let contact = app.add("contact", json!({"NAME": "Returning"})).await;
+    bind(&app, fb, EntityKind::Contact, contact).await;
     let lead = app
-        .add_lead(json!({"TITLE": "returning", "CONTACT_ID": 41}))
+        .add_lead(json!({"TITLE": "returning", "CONTACT_ID": contact}))
         .await;
     let j = journey(&app, "LEAD", lead).await;
     assert_eq!(j["SOURCE"]["CODE"], json!("fb"));
@@ -737,7 +745,7 @@ async fn attribution_window(b: Backend) {
     );
     // Its own UTM_SOURCE blocks the window.
     let lead = app
-        .add_lead(json!({"TITLE": "own", "CONTACT_ID": 41, "UTM_SOURCE": "something"}))
+        .add_lead(json!({"TITLE": "own", "CONTACT_ID": contact, "UTM_SOURCE": "something"}))
         .await;
     assert_eq!(journey(&app, "LEAD", lead).await["SOURCE"]["ID"], json!(0));
     // Switched off.
@@ -759,7 +767,7 @@ async fn attribution_window(b: Backend) {
         .await
         .unwrap();
     let lead = app
-        .add_lead(json!({"TITLE": "off", "CONTACT_ID": 41}))
+        .add_lead(json!({"TITLE": "off", "CONTACT_ID": contact}))
         .await;
     assert_eq!(journey(&app, "LEAD", lead).await["SOURCE"]["ID"], json!(0));
 }
@@ -874,4 +882,395 @@ async fn source_cli(b: Backend) {
     store.close().await;
     store::testing::discard(&db).await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The fields that make a record of each legacy family valid.
+fn minimal(entity: &str) -> Value {
+    match entity {
+        "contact" => json!({"NAME": "Ann"}),
+        _ => json!({"TITLE": format!("a {entity}")}),
+    }
+}
+
+/// `fields` of one family plus these.
+fn with(entity: &str, extra: Value) -> Value {
+    let mut f = minimal(entity);
+    f.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    f
+}
+
+fn codes(journey: &Value) -> Vec<String> {
+    journey["TRACES"][0]["CHANNELS"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["CODE"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn trace_on_every_family(b: Backend) {
+    let app = spawn_app(b).await;
+    for (entity, code) in [
+        ("deal", "DEAL"),
+        ("contact", "CONTACT"),
+        ("company", "COMPANY"),
+        ("quote", "QUOTE"),
+    ] {
+        // The tracker's JSON.
+        let id = app
+            .add(entity, with(entity, json!({"TRACE": TRACKER})))
+            .await;
+        let j = journey(&app, code, id).await;
+        assert_eq!(j["ENTITY_TYPE"], json!(code));
+        assert_eq!(j["SOURCE"]["CODE"], json!("google"), "{entity}");
+        let t = &j["TRACES"][0];
+        assert_eq!(t["CHANNEL_GROUP"]["CODE"], json!("paid_search"), "{entity}");
+        assert_eq!(t["UTM"]["UTM_CAMPAIGN"], json!("spring"), "{entity}");
+        // The referrer page and the two pages of the visit.
+        assert_eq!(t["PAGES"].as_array().unwrap().len(), 3, "{entity}");
+        assert!(codes(&j).contains(&"rest".to_string()), "{entity}");
+        // The old docs form with an explicit source.
+        let id = app
+            .add(
+                entity,
+                with(entity, json!({"TRACE": "{\"SOURCE_ID\":\"vk\"}"})),
+            )
+            .await;
+        assert_eq!(
+            journey(&app, code, id).await["SOURCE"]["CODE"],
+            json!("vk"),
+            "{entity}"
+        );
+        // Nothing at all: a trace with no source, channel `rest`.
+        let id = app.add(entity, minimal(entity)).await;
+        let j = journey(&app, code, id).await;
+        assert_eq!(j["SOURCE"]["ID"], json!(0), "{entity}");
+        assert_eq!(codes(&j), vec!["rest"], "{entity}");
+        // An invalid TRACE does not fail the add.
+        let id = app
+            .add(entity, with(entity, json!({"TRACE": "{not json"})))
+            .await;
+        assert_eq!(trace_ids(&journey(&app, code, id).await).len(), 1);
+    }
+    // The UTM fields of every family resolve to a source too.
+    for entity in ["deal", "contact", "company", "quote"] {
+        let id = app
+            .add(
+                entity,
+                with(entity, json!({"UTM_SOURCE": "fb", "UTM_MEDIUM": "cpc"})),
+            )
+            .await;
+        let j = journey(&app, &entity.to_ascii_uppercase(), id).await;
+        assert_eq!(j["SOURCE"]["CODE"], json!("fb"), "{entity}");
+        assert_eq!(
+            j["TRACES"][0]["UTM"]["UTM_MEDIUM"],
+            json!("cpc"),
+            "{entity}"
+        );
+    }
+    // A deal's UTM change to another source makes a new effective trace.
+    let deal = app
+        .add("deal", with("deal", json!({"UTM_SOURCE": "google"})))
+        .await;
+    app.call(
+        "crm.deal.update",
+        json!({"id": deal, "fields": {"UTM_SOURCE": "vk"}}),
+    )
+    .await
+    .result();
+    let j = journey(&app, "DEAL", deal).await;
+    assert_eq!(trace_ids(&j).len(), 2);
+    assert_eq!(j["SOURCE"]["CODE"], json!("vk"));
+}
+
+async fn trace_add_binds_every_family(b: Backend) {
+    let app = spawn_app(b).await;
+    let (uid, hook) = app
+        .user_with_rights(
+            "seller",
+            Some("deal=read:all,add:all,update:own;contact=read:all,update:all;company=read:all;quote=read:all,update:all"),
+            &["crm"],
+        )
+        .await;
+    let mine = app
+        .add("deal", with("deal", json!({"ASSIGNED_BY_ID": uid})))
+        .await;
+    let theirs = app.add("deal", minimal("deal")).await;
+    let contact = app.add("contact", minimal("contact")).await;
+    let company = app.add("company", minimal("company")).await;
+    let quote = app.add("quote", minimal("quote")).await;
+    let trace = "{\"tags\":{\"list\":{\"utm_source\":\"instagram\"}}}";
+    let t = app
+        .call_at(
+            &hook,
+            "crm.tracking.trace.add",
+            json!({"TRACE": trace, "ENTITIES": [
+                {"TYPE": "DEAL", "ID": mine}, {"TYPE": "CONTACT", "ID": contact}, {"TYPE": "QUOTE", "ID": quote}
+            ]}),
+        )
+        .await
+        .result()
+        .as_i64()
+        .unwrap();
+    for (code, id) in [("DEAL", mine), ("CONTACT", contact), ("QUOTE", quote)] {
+        let j = journey(&app, code, id).await;
+        assert_eq!(trace_ids(&j)[0], t, "{code}");
+        assert_eq!(j["SOURCE"]["CODE"], json!("instagram"), "{code}");
+    }
+    // Binding needs the right to update each record; nothing is made when one is refused.
+    let before = trace_count(&app).await;
+    for (code, id) in [("DEAL", theirs), ("COMPANY", company), ("DEAL", 99999)] {
+        app.call_at(
+            &hook,
+            "crm.tracking.trace.add",
+            json!({"TRACE": trace, "ENTITIES": [{"TYPE": "DEAL", "ID": mine}, {"TYPE": code, "ID": id}]}),
+        )
+        .await
+        .assert_error(
+            400,
+            "ERROR_CORE",
+            &format!("You have no access to entity `{code}` with ID `{id}`."),
+        );
+    }
+    assert_eq!(trace_count(&app).await, before);
+    // The administrator may bind anything; the same record twice is bound once.
+    let t = add_trace(
+        &app,
+        json!({"TRACE": trace, "ENTITIES": [{"TYPE": "COMPANY", "ID": company}, {"TYPE": "COMPANY", "ID": company.to_string()}]}),
+    )
+    .await;
+    let j = journey(&app, "COMPANY", company).await;
+    assert_eq!(trace_ids(&j)[0], t);
+    assert_eq!(trace_ids(&j).iter().filter(|x| **x == t).count(), 1);
+    // Deleting the trace as the seller: the company binding is not theirs to change, so it stays.
+    app.call_at(&hook, "crm.tracking.trace.delete", json!({"id": t}))
+        .await
+        .result();
+    assert_eq!(trace_ids(&journey(&app, "COMPANY", company).await)[0], t);
+    // Reading the journey needs the right to read the record.
+    let (_, reader) = app
+        .user_with_rights("noquotes", Some("deal=read:all"), &["crm"])
+        .await;
+    app.call_at(
+        &reader,
+        "leadtrace.tracking.entity.get",
+        json!({"TYPE": "QUOTE", "ID": quote}),
+    )
+    .await
+    .assert_error(400, "", "Access denied.");
+    // Deleting a deal removes its bindings.
+    app.call("crm.deal.delete", json!({"id": mine}))
+        .await
+        .result();
+    app.call(
+        "leadtrace.tracking.entity.get",
+        json!({"TYPE": "DEAL", "ID": mine}),
+    )
+    .await
+    .assert_error(400, "", "Not found");
+}
+
+async fn deals_bind_their_clients(b: Backend) {
+    let app = spawn_app(b).await;
+    let first = app.add("contact", minimal("contact")).await;
+    let second = app.add("contact", minimal("contact")).await;
+    let company = app.add("company", minimal("company")).await;
+    let deal = app
+        .add(
+            "deal",
+            with(
+                "deal",
+                json!({"CONTACT_IDS": [first, second], "COMPANY_ID": company, "TRACE": "{\"SOURCE_ID\":\"yandex\"}"}),
+            ),
+        )
+        .await;
+    let t = trace_ids(&journey(&app, "DEAL", deal).await)[0];
+    // The deal's first contact and its company now have the deal's trace as their effective one.
+    for (code, id) in [("CONTACT", first), ("COMPANY", company)] {
+        let j = journey(&app, code, id).await;
+        assert_eq!(trace_ids(&j)[0], t, "{code}");
+        assert_eq!(j["SOURCE"]["CODE"], json!("yandex"), "{code}");
+    }
+    // Only the first contact.
+    assert!(!trace_ids(&journey(&app, "CONTACT", second).await).contains(&t));
+    // `CONTACT_ID` alone binds that contact.
+    let deal = app
+        .add("deal", with("deal", json!({"CONTACT_ID": second})))
+        .await;
+    let t = trace_ids(&journey(&app, "DEAL", deal).await)[0];
+    assert_eq!(trace_ids(&journey(&app, "CONTACT", second).await)[0], t);
+    // Leads, contacts, companies and quotes bind only themselves.
+    let lead = app
+        .add_lead(json!({"TITLE": "l", "CONTACT_ID": first, "TRACE": "{\"SOURCE_ID\":\"vk\"}"}))
+        .await;
+    let t = trace_ids(&journey(&app, "LEAD", lead).await)[0];
+    assert!(!trace_ids(&journey(&app, "CONTACT", first).await).contains(&t));
+    let quote = app
+        .add(
+            "quote",
+            with("quote", json!({"CONTACT_ID": first, "COMPANY_ID": company})),
+        )
+        .await;
+    let t = trace_ids(&journey(&app, "QUOTE", quote).await)[0];
+    assert!(!trace_ids(&journey(&app, "CONTACT", first).await).contains(&t));
+    assert!(!trace_ids(&journey(&app, "COMPANY", company).await).contains(&t));
+}
+
+async fn window_for_deals_and_companies(b: Backend) {
+    let app = spawn_app(b).await;
+    // A company that came with a source.
+    let company = app
+        .add(
+            "company",
+            with("company", json!({"TRACE": "{\"SOURCE_ID\":\"google\"}"})),
+        )
+        .await;
+    // A deal made without a source for the company inherits the company's.
+    let deal = app
+        .add("deal", with("deal", json!({"COMPANY_ID": company})))
+        .await;
+    let j = journey(&app, "DEAL", deal).await;
+    assert_eq!(j["SOURCE"]["CODE"], json!("google"));
+    assert_eq!(codes(&j), vec!["rest"]);
+    // A lead for the company too.
+    let lead = app
+        .add_lead(json!({"TITLE": "for the company", "COMPANY_ID": company}))
+        .await;
+    assert_eq!(
+        journey(&app, "LEAD", lead).await["SOURCE"]["CODE"],
+        json!("google")
+    );
+    // Later, a contact comes with a source of its own.
+    let contact = app
+        .add("contact", with("contact", json!({"TRACE": "{\"tags\":{\"list\":{\"utm_source\":\"fb\",\"utm_medium\":\"cpc\"}}}"})))
+        .await;
+    // A deal for the contact and the company inherits the contact's source and tags: its trace is
+    // the more recent of the two clients' effective traces.
+    let deal = app
+        .add(
+            "deal",
+            with(
+                "deal",
+                json!({"CONTACT_ID": contact, "COMPANY_ID": company}),
+            ),
+        )
+        .await;
+    let j = journey(&app, "DEAL", deal).await;
+    assert_eq!(j["SOURCE"]["CODE"], json!("fb"));
+    assert_eq!(j["TRACES"][0]["UTM"]["UTM_MEDIUM"], json!("cpc"));
+    // A source of its own blocks the window.
+    let deal = app
+        .add(
+            "deal",
+            with(
+                "deal",
+                json!({"CONTACT_ID": contact, "TRACE": "{\"SOURCE_ID\":\"vk\"}"}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        journey(&app, "DEAL", deal).await["SOURCE"]["CODE"],
+        json!("vk")
+    );
+    // Contacts, companies and quotes do not use the window.
+    let quote = app
+        .add(
+            "quote",
+            with(
+                "quote",
+                json!({"CONTACT_ID": contact, "COMPANY_ID": company}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        journey(&app, "QUOTE", quote).await["SOURCE"]["ID"],
+        json!(0)
+    );
+    let other = app
+        .add("contact", with("contact", json!({"COMPANY_ID": company})))
+        .await;
+    assert_eq!(
+        journey(&app, "CONTACT", other).await["SOURCE"]["ID"],
+        json!(0)
+    );
+}
+
+async fn item_methods_make_no_trace(b: Backend) {
+    let app = spawn_app(b).await;
+    let before = trace_count(&app).await;
+    let contact = app
+        .call(
+            "crm.item.add",
+            json!({"entityTypeId": 3, "fields": {"name": "Item", "TRACE": TRACKER}}),
+        )
+        .await;
+    let contact = contact.result()["item"]["id"].as_i64().unwrap();
+    let deal = app
+        .call(
+            "crm.item.add",
+            json!({"entityTypeId": 2, "fields": {"title": "Item", "utmSource": "google", "contactIds": [contact], "TRACE": TRACKER}}),
+        )
+        .await;
+    let deal = deal.result()["item"]["id"].as_i64().unwrap();
+    app.call(
+        "crm.item.update",
+        json!({"entityTypeId": 2, "id": deal, "fields": {"utmSource": "vk"}}),
+    )
+    .await
+    .result();
+    assert_eq!(trace_count(&app).await, before, "crm.item.* makes no trace");
+    assert!(trace_ids(&journey(&app, "DEAL", deal).await).is_empty());
+    assert!(trace_ids(&journey(&app, "CONTACT", contact).await).is_empty());
+    // The same deal changed through the legacy method does get one.
+    app.call(
+        "crm.deal.update",
+        json!({"id": deal, "fields": {"UTM_SOURCE": "google"}}),
+    )
+    .await
+    .result();
+    assert_eq!(trace_ids(&journey(&app, "DEAL", deal).await).len(), 1);
+}
+
+async fn simple_mode_shares_the_lead_trace(b: Backend) {
+    let app = spawn_app(b).await;
+    app.running
+        .state
+        .store()
+        .write(|tx| Box::pin(async move { tx.set_portal_setting(1, "crm_mode", "simple").await }))
+        .await
+        .unwrap();
+    let before = trace_count(&app).await;
+    let lead = app
+        .add_lead(
+            json!({"TITLE": "simple", "NAME": "Ann", "COMPANY_TITLE": "Acme", "TRACE": TRACKER}),
+        )
+        .await;
+    assert_eq!(
+        trace_count(&app).await,
+        before + 2,
+        "the trace and its previous visit"
+    );
+    let deals = app
+        .call(
+            "crm.deal.list",
+            json!({"filter": {"LEAD_ID": lead}, "select": ["ID", "CONTACT_ID", "COMPANY_ID"]}),
+        )
+        .await;
+    let deal = &deals.result()[0];
+    let id = |v: &Value| {
+        v.as_str()
+            .map_or_else(|| v.as_i64().unwrap(), |s| s.parse().unwrap())
+    };
+    let t = trace_ids(&journey(&app, "DEAL", id(&deal["ID"])).await);
+    assert_eq!(t.len(), 1);
+    for (code, v) in [
+        ("CONTACT", &deal["CONTACT_ID"]),
+        ("COMPANY", &deal["COMPANY_ID"]),
+    ] {
+        let j = journey(&app, code, id(v)).await;
+        assert_eq!(trace_ids(&j), t, "{code}");
+        assert_eq!(j["SOURCE"]["CODE"], json!("google"), "{code}");
+    }
 }

@@ -18,6 +18,8 @@ pub struct Portal {
     pub crm_mode: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// Stable 32-hex identifier of the portal (Bitrix24's `member_id`), set at start-up.
+    pub member_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +68,7 @@ pub struct Webhook {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Token {
     pub token: String,
     pub portal_id: i64,
@@ -74,9 +76,11 @@ pub struct Token {
     pub scopes: Vec<String>,
     /// Unix seconds.
     pub expires_at: i64,
+    /// The OAuth application the token was issued to (`None` for `leadtrace token create`).
+    pub app_id: Option<i64>,
 }
 
-const PORTAL_COLUMNS: &str = "id, name, time_zone, currency, crm_mode, created_at";
+const PORTAL_COLUMNS: &str = "id, name, time_zone, currency, crm_mode, created_at, member_id";
 const USER_SELECT: &str =
     "SELECT u.id, u.portal_id, u.login, u.name, u.last_name, u.email, u.active, u.admin, \
      u.role_id, r.rights, u.date_register, u.last_login \
@@ -95,6 +99,7 @@ fn portal_from(r: &[DbValue]) -> Portal {
         currency: val::text(&r[3]),
         crm_mode: val::text(&r[4]),
         created_at: val::int(&r[5]),
+        member_id: val::text(&r[6]),
     }
 }
 
@@ -132,11 +137,11 @@ fn user_from(r: &[DbValue]) -> User {
     }
 }
 
-fn scopes_to_json(scopes: &[String]) -> String {
+pub(crate) fn scopes_to_json(scopes: &[String]) -> String {
     serde_json::Value::from(scopes.to_vec()).to_string()
 }
 
-fn scopes_from(v: &DbValue) -> Vec<String> {
+pub(crate) fn scopes_from(v: &DbValue) -> Vec<String> {
     serde_json::from_str(&val::text(v)).unwrap_or_else(|e| {
         tracing::error!(error = %e, "stored scopes are not a JSON list of strings");
         Vec::new()
@@ -154,14 +159,14 @@ fn webhook_from(r: &[DbValue]) -> Webhook {
     }
 }
 
-fn argument(description: String, argument: &'static str) -> ApiError {
+pub(crate) fn argument(description: String, argument: &'static str) -> ApiError {
     ApiError::Argument {
         description: description.into(),
         argument: argument.into(),
     }
 }
 
-fn opt_i64(v: Option<i64>) -> Value {
+pub(crate) fn opt_i64(v: Option<i64>) -> Value {
     Value::BigInt(v)
 }
 
@@ -229,8 +234,14 @@ impl Tx {
         let second = if currency == "EUR" { "USD" } else { "EUR" };
         for (code, sort, base) in [(currency, 100_i64, true), (second, 200, false)] {
             self.exec_sql(
-                "INSERT INTO currency (portal_id, code, sort, base) VALUES (?, ?, ?, ?)",
-                vec![portal.id.into(), code.into(), sort.into(), base.into()],
+                "INSERT INTO currency (portal_id, code, sort, base, date_update) VALUES (?, ?, ?, ?, ?)",
+                vec![
+                    portal.id.into(),
+                    code.into(),
+                    sort.into(),
+                    base.into(),
+                    created_at.into(),
+                ],
             )
             .await?;
         }
@@ -286,8 +297,14 @@ impl Tx {
                 .await?;
             if n == 0 {
                 self.exec_sql(
-                    "INSERT INTO currency (portal_id, code, sort, base) VALUES (?, ?, ?, ?)",
-                    vec![id.into(), value.into(), 100_i64.into(), true.into()],
+                    "INSERT INTO currency (portal_id, code, sort, base, date_update) VALUES (?, ?, ?, ?, ?)",
+                    vec![
+                        id.into(),
+                        value.into(),
+                        100_i64.into(),
+                        true.into(),
+                        now().into(),
+                    ],
                 )
                 .await?;
             }
@@ -475,12 +492,13 @@ impl Tx {
     }
 
     pub async fn add_token(&mut self, t: &Token) -> Result<(), ApiError> {
-        self.exec_sql("INSERT INTO token (token, portal_id, user_id, scopes, expires_at) VALUES (?, ?, ?, ?, ?)", vec![
+        self.exec_sql("INSERT INTO token (token, portal_id, user_id, scopes, expires_at, app_id) VALUES (?, ?, ?, ?, ?, ?)", vec![
             t.token.as_str().into(),
             t.portal_id.into(),
             t.user_id.into(),
             scopes_to_json(&t.scopes).into(),
             t.expires_at.into(),
+            opt_i64(t.app_id),
         ])
         .await?;
         Ok(())
@@ -490,7 +508,7 @@ impl Tx {
     pub async fn token(&mut self, token: &str) -> Result<Option<Token>, ApiError> {
         let rows = self
             .fetch_sql(
-                "SELECT token, portal_id, user_id, scopes, expires_at FROM token WHERE token = ?",
+                "SELECT token, portal_id, user_id, scopes, expires_at, app_id FROM token WHERE token = ?",
                 vec![token.into()],
             )
             .await?;
@@ -500,6 +518,7 @@ impl Tx {
             user_id: val::int(&r[2]),
             scopes: scopes_from(&r[3]),
             expires_at: val::int(&r[4]),
+            app_id: val::opt_int(&r[5]),
         }))
     }
 }

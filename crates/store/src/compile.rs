@@ -7,16 +7,18 @@
 //! * LIKE is case-sensitive unless `ci` (SQLite connections set `case_sensitive_like`), with `\`
 //!   as the escape character; a pattern is normalised first so a trailing lone `\` is a literal
 //!   backslash on both backends, and a pattern without wildcards becomes `=` (indexable);
-//! * user fields (`Col::Uf`) are read from the JSON column and compared **as text**: strings as
-//!   they are, numbers in their JSON spelling, booleans as `true`/`false`, JSON null or a missing
-//!   key as SQL NULL; a value compared with them is turned into text too;
+//! * user fields (`Col::Uf`) are read from the JSON column as the type their definition gives:
+//!   numerically (`Int`/`Real`: JSON numbers, booleans as 1/0, anything else NULL), or as text
+//!   (strings as they are, numbers in their JSON spelling, booleans as `true`/`false`); JSON null
+//!   or a missing key is SQL NULL. A condition on a multiple field holds when some element of its
+//!   JSON array satisfies it (`EXISTS` over the elements), and `IsNull` means "no element";
 //! * NULLs sort first ascending and last descending (SQLite's and MySQL's rule), on both;
 //! * `In` ignores NULL list members (so `NOT IN` stays meaningful) and an empty list is FALSE;
 //!   `Cmp` with a NULL value: `Eq` is `IS NULL`, `Ne` is `IS NOT NULL`, other operators are NULL.
 
 use crate::Backend;
 use bx_wire::ApiError;
-use crm::{CmpOp, Col, ColumnType, Cond, DbValue, EntityKind, ListQuery, OrderKey};
+use crm::{CmpOp, Col, ColumnType, Cond, DbValue, EntityKind, ListQuery, OrderKey, UfCol};
 use sea_query::{
     Alias, BinOper, Expr, ExprTrait, Func, NullOrdering, Order as SqOrder, Query, SelectStatement,
     SimpleExpr, SubQueryStatement, Value,
@@ -219,7 +221,72 @@ impl<'q> Compiler<'q> {
                 let ty = column_type(self.query.kind, name)?;
                 Ok((Expr::col((a(T), a(name))).into(), ty))
             }
-            Col::Uf(name) => Ok((uf_text(self.backend, name), ColumnType::Text)),
+            Col::Uf(uf) => Ok((uf_scalar(self.backend, &uf.name, uf.ty), uf.ty)),
+        }
+    }
+
+    /// `lhs <op> value`, the value converted to the operand's type.
+    fn cmp(lhs: SimpleExpr, ty: ColumnType, op: CmpOp, value: &DbValue, ci: bool) -> SimpleExpr {
+        let fold = ci && ty == ColumnType::Text;
+        let rhs = match coerce_cmp(value, ty) {
+            Some(DbValue::Null) if op == CmpOp::Eq => return lhs.is_null(),
+            Some(DbValue::Null) if op == CmpOp::Ne => return lhs.is_not_null(),
+            Some(v) => Expr::val(bind(&fold_value(v, fold), ty)).into(),
+            None => typed_null(ty),
+        };
+        let lhs = if fold { folded(lhs) } else { lhs };
+        match op {
+            CmpOp::Eq => lhs.eq(rhs),
+            CmpOp::Ne => lhs.ne(rhs),
+            CmpOp::Lt => lhs.lt(rhs),
+            CmpOp::Le => lhs.lte(rhs),
+            CmpOp::Gt => lhs.gt(rhs),
+            CmpOp::Ge => lhs.gte(rhs),
+        }
+    }
+
+    fn is_in(lhs: SimpleExpr, ty: ColumnType, values: &[DbValue], ci: bool) -> SimpleExpr {
+        let fold = ci && ty == ColumnType::Text;
+        let vals: Vec<SimpleExpr> = values
+            .iter()
+            .filter_map(|v| coerce_cmp(v, ty))
+            .filter(|v| !v.is_null())
+            .map(|v| Expr::val(bind(&fold_value(v, fold), ty)).into())
+            .collect();
+        if vals.is_empty() {
+            Expr::cust("1 = 0")
+        } else if fold {
+            Expr::expr(folded(lhs)).is_in(vals)
+        } else {
+            Expr::expr(lhs).is_in(vals)
+        }
+    }
+
+    fn like_of(lhs: SimpleExpr, ty: ColumnType, pattern: &str, ci: bool) -> SimpleExpr {
+        // LIKE is a text operator; PostgreSQL has none for numbers.
+        let lhs = if ty == ColumnType::Text {
+            lhs
+        } else {
+            lhs.cast_as(a("TEXT"))
+        };
+        like(lhs, pattern, ci)
+    }
+
+    /// A condition on a multiple user field: `EXISTS` an element of its JSON array satisfying
+    /// `c` (`c` is `Cmp`, `In` or `Like` on that field), or, for `IsNull`, no element at all.
+    fn multiple(&self, uf: &UfCol, c: &Cond) -> SimpleExpr {
+        let e = uf_element(self.backend, uf.ty);
+        let inner = match c {
+            Cond::Cmp { op, value, ci, .. } => Self::cmp(e, uf.ty, *op, value, *ci),
+            Cond::In { values, ci, .. } => Self::is_in(e, uf.ty, values, *ci),
+            Cond::Like { pattern, ci, .. } => Self::like_of(e, uf.ty, pattern, *ci),
+            _ => Expr::cust("1 = 1"),
+        };
+        let exists = uf_elements_exist(self.backend, &uf.name, inner);
+        if matches!(c, Cond::IsNull(_)) {
+            exists.not()
+        } else {
+            exists
         }
     }
 
@@ -242,52 +309,28 @@ impl<'q> Compiler<'q> {
                 }
             }
             Cond::Not(inner) => paren(self.cond(inner)?).not(),
+            Cond::IsNull(Col::Uf(uf))
+            | Cond::Cmp {
+                col: Col::Uf(uf), ..
+            }
+            | Cond::In {
+                col: Col::Uf(uf), ..
+            }
+            | Cond::Like {
+                col: Col::Uf(uf), ..
+            } if uf.multiple => self.multiple(uf, c),
             Cond::IsNull(col) => self.col(col)?.0.is_null(),
             Cond::Cmp { col, op, value, ci } => {
                 let (lhs, ty) = self.col(col)?;
-                let fold = *ci && ty == ColumnType::Text;
-                let rhs = match coerce_cmp(value, ty) {
-                    Some(DbValue::Null) if *op == CmpOp::Eq => return Ok(lhs.is_null()),
-                    Some(DbValue::Null) if *op == CmpOp::Ne => return Ok(lhs.is_not_null()),
-                    Some(v) => Expr::val(bind(&fold_value(v, fold), ty)).into(),
-                    None => typed_null(ty),
-                };
-                let lhs = if fold { folded(lhs) } else { lhs };
-                match op {
-                    CmpOp::Eq => lhs.eq(rhs),
-                    CmpOp::Ne => lhs.ne(rhs),
-                    CmpOp::Lt => lhs.lt(rhs),
-                    CmpOp::Le => lhs.lte(rhs),
-                    CmpOp::Gt => lhs.gt(rhs),
-                    CmpOp::Ge => lhs.gte(rhs),
-                }
+                Self::cmp(lhs, ty, *op, value, *ci)
             }
             Cond::In { col, values, ci } => {
                 let (lhs, ty) = self.col(col)?;
-                let fold = *ci && ty == ColumnType::Text;
-                let vals: Vec<SimpleExpr> = values
-                    .iter()
-                    .filter_map(|v| coerce_cmp(v, ty))
-                    .filter(|v| !v.is_null())
-                    .map(|v| Expr::val(bind(&fold_value(v, fold), ty)).into())
-                    .collect();
-                if vals.is_empty() {
-                    Expr::cust("1 = 0")
-                } else if fold {
-                    Expr::expr(folded(lhs)).is_in(vals)
-                } else {
-                    Expr::expr(lhs).is_in(vals)
-                }
+                Self::is_in(lhs, ty, values, *ci)
             }
             Cond::Like { col, pattern, ci } => {
                 let (lhs, ty) = self.col(col)?;
-                // LIKE is a text operator; PostgreSQL has none for numbers.
-                let lhs = if ty == ColumnType::Text {
-                    lhs
-                } else {
-                    lhs.cast_as(a("TEXT"))
-                };
-                like(lhs, pattern, *ci)
+                Self::like_of(lhs, ty, pattern, *ci)
             }
             Cond::Multifield { type_id, pattern } => {
                 // `id IN (values' owners)` rather than a correlated EXISTS: the subquery is
@@ -405,13 +448,93 @@ impl<'q> Compiler<'q> {
     }
 }
 
+/// Whether a name can be a user field's (`UF_CRM_*`): anything else (a quote would break
+/// SQLite's JSON path) names no stored field.
+fn uf_name_ok(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A numeric JSON read on PostgreSQL, cast to the column type it compares as. The cast also keeps
+/// the SQL text of an integer and a double comparison apart: sqlx caches prepared statements by
+/// text with the parameter types of their first use, and a `float8` bound where an `int8` was
+/// prepared would be read as the wrong number.
+fn pg_number(numeric: &str, ty: ColumnType) -> String {
+    match ty {
+        ColumnType::Int => format!("CAST({numeric} AS BIGINT)"),
+        _ => format!("CAST({numeric} AS DOUBLE PRECISION)"),
+    }
+}
+
+/// A single-valued user field of the JSON `uf` column, read as `ty` (module header).
+fn uf_scalar(backend: Backend, name: &str, ty: ColumnType) -> SimpleExpr {
+    if !uf_name_ok(name) {
+        return typed_null(ty);
+    }
+    if ty == ColumnType::Text {
+        return uf_text(backend, name);
+    }
+    match backend {
+        Backend::Postgres => Expr::cust_with_values(
+            pg_number(
+                r#"(CASE jsonb_typeof("t"."uf" -> $1) WHEN 'number' THEN ("t"."uf" ->> $1)::numeric WHEN 'boolean' THEN (CASE WHEN ("t"."uf" -> $1) = 'true'::jsonb THEN 1 ELSE 0 END) END)"#,
+                ty,
+            ),
+            [text_value(name)],
+        ),
+        Backend::Sqlite => {
+            // json_extract gives 1/0 for JSON booleans.
+            let path = format!("$.\"{name}\"");
+            Expr::cust_with_values(
+                r#"(CASE WHEN json_type("t"."uf", ?) IN ('integer', 'real', 'true', 'false') THEN json_extract("t"."uf", ?) END)"#,
+                [text_value(&path), text_value(&path)],
+            )
+        }
+    }
+}
+
+/// One element (`"e"`) of a multiple user field's array, read as `ty`; used inside
+/// `uf_elements_exist`.
+fn uf_element(backend: Backend, ty: ColumnType) -> SimpleExpr {
+    match (backend, ty) {
+        (Backend::Postgres, ColumnType::Text) => Expr::cust(r#"(("e"."v" #>> '{}') COLLATE "C")"#),
+        (Backend::Postgres, _) => Expr::cust(pg_number(
+            r#"(CASE jsonb_typeof("e"."v") WHEN 'number' THEN ("e"."v" #>> '{}')::numeric WHEN 'boolean' THEN (CASE WHEN "e"."v" = 'true'::jsonb THEN 1 ELSE 0 END) END)"#,
+            ty,
+        )),
+        (Backend::Sqlite, ColumnType::Text) => Expr::cust(
+            r#"(CASE "e"."type" WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST("e"."value" AS TEXT) END)"#,
+        ),
+        (Backend::Sqlite, _) => Expr::cust(
+            r#"(CASE WHEN "e"."type" IN ('integer', 'real', 'true', 'false') THEN "e"."value" END)"#,
+        ),
+    }
+}
+
+/// `EXISTS` an element of the multiple user field `name` for which `inner` (written over
+/// `uf_element`) holds. A stored value that is not an array has no elements on either backend
+/// (SQLite's `json_each` alone would walk a lone scalar as one element).
+fn uf_elements_exist(backend: Backend, name: &str, inner: SimpleExpr) -> SimpleExpr {
+    if !uf_name_ok(name) {
+        return Expr::cust("1 = 0");
+    }
+    match backend {
+        Backend::Postgres => Expr::cust_with_exprs(
+            r#"EXISTS (SELECT 1 FROM jsonb_array_elements(CASE jsonb_typeof("t"."uf" -> $1) WHEN 'array' THEN "t"."uf" -> $1 ELSE '[]'::jsonb END) AS "e"("v") WHERE $2)"#,
+            [Expr::val(name.to_string()).into(), inner],
+        ),
+        Backend::Sqlite => Expr::cust_with_exprs(
+            r#"EXISTS (SELECT 1 FROM json_each("t"."uf", ?) AS "e" WHERE json_type("t"."uf", ?) = 'array' AND (?))"#,
+            [
+                Expr::val(format!("$.\"{name}\"")).into(),
+                Expr::val(format!("$.\"{name}\"")).into(),
+                inner,
+            ],
+        ),
+    }
+}
+
 /// A user field of the JSON `uf` column as text (see the module header for the rules).
 fn uf_text(backend: Backend, name: &str) -> SimpleExpr {
-    // User field names are `UF_CRM_*`; anything else (a quote would break SQLite's JSON path)
-    // names no stored field.
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return typed_null(ColumnType::Text);
-    }
     match backend {
         Backend::Postgres => {
             Expr::cust_with_values(r#"(("t"."uf" ->> $1) COLLATE "C")"#, [text_value(name)])

@@ -1,13 +1,21 @@
-//! `crm::Storage` for `Tx`: entity rows with their JSON user fields, multifields, status
-//! dictionaries and currencies, on either backend through the same sea-query statements.
+//! `crm::Storage` for `Tx`: entity rows with their JSON user fields, multifields (and their
+//! duplicate-search keys), status dictionaries, currencies and card layouts, on either backend.
 
 use crate::compile::{bind, coerce_assign, column_type, Compiler};
 use crate::tx::{val, Tx};
 use crate::Backend;
 use bx_wire::ApiError;
-use crm::tracking::{Binding, Source, Trace, TraceChannel, TraceData, TrackingSettings};
+use crm::card::CardKey;
+use crm::currency::Currency;
+use crm::duplicate;
+use crm::event::Event;
+use crm::product_row::{self, ProductRow};
+use crm::tracking::{
+    Binding as TraceBinding, Source, Trace, TraceChannel, TraceData, TrackingSettings,
+};
 use crm::{
-    Assignments, ColumnType, DbValue, EntityKind, ListQuery, Multifield, Row, Status, Storage,
+    Assignments, Binding, ColumnType, DbValue, EntityKind, ListQuery, Multifield, Row, Status,
+    Storage, UserField,
 };
 use sea_query::{Alias, Expr, Order, Query, SimpleExpr, Value};
 use serde_json::{Map, Value as Json};
@@ -24,6 +32,137 @@ pub(crate) fn product_owner_type(kind: EntityKind) -> &'static str {
         EntityKind::Contact => "C",
         EntityKind::Company => "CO",
         EntityKind::Quote => "Q",
+    }
+}
+
+/// The product-row columns written from a `ProductRow`, in `product_row_values` order.
+const PRODUCT_ROW_COLUMNS: &str = "owner_type, owner_id, sort, product_id, product_name, \
+     original_product_name, product_description, price, price_exclusive, price_netto, price_brutto, \
+     price_account, quantity, discount_type_id, discount_rate, discount_sum, tax_rate, tax_included, \
+     tax_name, customized, measure_code, measure_name, xml_id, product_type, store_id, reserve_id, \
+     date_reserve_end, reserve_quantity";
+
+fn product_row_values(row: &ProductRow) -> Result<Vec<Value>, ApiError> {
+    let Some(owner_type) = product_row::owner_type(row.owner_kind) else {
+        tracing::error!(
+            owner = row.owner_kind.code(),
+            "no product rows for this kind"
+        );
+        return Err(ApiError::Internal);
+    };
+    let yn = |b: bool| if b { "Y" } else { "N" };
+    Ok(vec![
+        owner_type.into(),
+        row.owner_id.into(),
+        row.sort.into(),
+        row.product_id.into(),
+        row.product_name.clone().into(),
+        row.original_product_name.clone().into(),
+        row.product_description.clone().into(),
+        row.price.into(),
+        row.price_exclusive.into(),
+        row.price_netto.into(),
+        row.price_brutto.into(),
+        row.price_account.into(),
+        row.quantity.into(),
+        row.discount_type_id.into(),
+        row.discount_rate.into(),
+        row.discount_sum.into(),
+        row.tax_rate.into(),
+        yn(row.tax_included).into(),
+        row.tax_name.clone().into(),
+        yn(row.customized).into(),
+        row.measure_code.into(),
+        row.measure_name.clone().into(),
+        row.xml_id.clone().into(),
+        row.product_type.into(),
+        row.store_id.into(),
+        row.reserve_id.into(),
+        row.date_reserve_end.clone().into(),
+        row.reserve_quantity.into(),
+    ])
+}
+
+/// A row read with `SELECT id, {PRODUCT_ROW_COLUMNS}`.
+fn product_row_from(r: &[DbValue]) -> Option<ProductRow> {
+    let f = |i: usize| val::opt_real(&r[i]);
+    Some(ProductRow {
+        id: val::int(&r[0]),
+        owner_kind: product_row::owner_kind(&val::text(&r[1]))?,
+        owner_id: val::int(&r[2]),
+        sort: val::int(&r[3]),
+        product_id: val::int(&r[4]),
+        product_name: val::text(&r[5]),
+        original_product_name: val::opt_text(&r[6]),
+        product_description: val::opt_text(&r[7]),
+        price: f(8).unwrap_or(0.0),
+        price_exclusive: f(9).unwrap_or(0.0),
+        price_netto: f(10).unwrap_or(0.0),
+        price_brutto: f(11).unwrap_or(0.0),
+        price_account: f(12).unwrap_or(0.0),
+        quantity: f(13).unwrap_or(0.0),
+        discount_type_id: val::int(&r[14]),
+        discount_rate: f(15).unwrap_or(0.0),
+        discount_sum: f(16).unwrap_or(0.0),
+        tax_rate: f(17),
+        tax_included: val::text(&r[18]) == "Y",
+        tax_name: val::opt_text(&r[19]),
+        customized: val::text(&r[20]) == "Y",
+        measure_code: val::int(&r[21]),
+        measure_name: val::text(&r[22]),
+        xml_id: val::opt_text(&r[23]),
+        product_type: val::int(&r[24]),
+        store_id: val::opt_int(&r[25]),
+        reserve_id: val::opt_int(&r[26]),
+        date_reserve_end: val::opt_text(&r[27]),
+        reserve_quantity: f(28),
+    })
+}
+
+/// Where the bindings of records of one kind to records of another kind are kept.
+struct BindingTable {
+    table: &'static str,
+    owner_col: &'static str,
+    bound_col: &'static str,
+    /// `entity_type_id` of the owner, for the table shared by every owner kind.
+    owner_type: Option<i64>,
+}
+
+impl BindingTable {
+    fn of(owner: EntityKind, bound: EntityKind) -> Result<BindingTable, ApiError> {
+        match (owner, bound) {
+            (_, EntityKind::Contact) if owner != EntityKind::Contact => Ok(BindingTable {
+                table: "crm_entity_contact",
+                owner_col: "owner_id",
+                bound_col: "contact_id",
+                owner_type: Some(owner.entity_type_id()),
+            }),
+            (EntityKind::Contact, EntityKind::Company) => Ok(BindingTable {
+                table: "crm_contact_company",
+                owner_col: "contact_id",
+                bound_col: "company_id",
+                owner_type: None,
+            }),
+            _ => {
+                tracing::error!(
+                    owner = owner.code(),
+                    bound = bound.code(),
+                    "no such binding"
+                );
+                Err(ApiError::Internal)
+            }
+        }
+    }
+
+    /// `WHERE portal_id = ? [AND entity_type_id = ?]` and its values.
+    fn scope(&self, portal_id: i64) -> (String, Vec<Value>) {
+        match self.owner_type {
+            Some(t) => (
+                "portal_id = ? AND entity_type_id = ?".into(),
+                vec![portal_id.into(), t.into()],
+            ),
+            None => ("portal_id = ?".into(), vec![portal_id.into()]),
+        }
     }
 }
 
@@ -186,9 +325,19 @@ impl Storage for Tx {
             id.into(),
         ])
         .await?;
-        if kind == EntityKind::Contact {
+        // Bindings that point at a deleted contact or company, and a contact's own companies. The
+        // crm layer detaches these first (re-electing primaries); this is the last line.
+        let pointing_at: &[(&str, &str)] = match kind {
+            EntityKind::Contact => &[
+                ("crm_entity_contact", "contact_id"),
+                ("crm_contact_company", "contact_id"),
+            ],
+            EntityKind::Company => &[("crm_contact_company", "company_id")],
+            _ => &[],
+        };
+        for (table, column) in pointing_at {
             self.exec_sql(
-                "DELETE FROM crm_entity_contact WHERE portal_id = ? AND contact_id = ?",
+                &format!("DELETE FROM {table} WHERE portal_id = ? AND {column} = ?"),
                 vec![portal_id.into(), id.into()],
             )
             .await?;
@@ -289,8 +438,8 @@ impl Storage for Tx {
     ) -> Result<i64, ApiError> {
         let rows = self
             .fetch_sql(
-                "INSERT INTO crm_multifield (portal_id, entity_type_id, owner_id, type_id, value_type, value) \
-                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO crm_multifield (portal_id, entity_type_id, owner_id, type_id, value_type, value, value_key) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 vec![
                     portal_id.into(),
                     kind.entity_type_id().into(),
@@ -298,6 +447,7 @@ impl Storage for Tx {
                     type_id.into(),
                     value_type.into(),
                     value.into(),
+                    duplicate::comm_key(type_id, value).into(),
                 ],
             )
             .await?;
@@ -319,11 +469,16 @@ impl Storage for Tx {
     ) -> Result<bool, ApiError> {
         let n = self
             .exec_sql(
-                "UPDATE crm_multifield SET value_type = ?, value = ? \
+                // The key depends on the stored type, which the caller does not pass: both
+                // candidates go along and the row picks its own.
+                "UPDATE crm_multifield SET value_type = ?, value = ?, \
+                 value_key = CASE WHEN type_id = 'PHONE' THEN ? ELSE ? END \
                  WHERE portal_id = ? AND entity_type_id = ? AND owner_id = ? AND id = ?",
                 vec![
                     value_type.into(),
                     value.into(),
+                    duplicate::comm_key("PHONE", value).into(),
+                    duplicate::comm_key("", value).into(),
                     portal_id.into(),
                     kind.entity_type_id().into(),
                     owner_id.into(),
@@ -355,10 +510,7 @@ impl Storage for Tx {
         portal_id: i64,
         entity_id: Option<&str>,
     ) -> Result<Vec<Status>, ApiError> {
-        let mut sql = String::from(
-            "SELECT id, entity_id, status_id, name, name_init, sort, system, category_id, color, semantics \
-             FROM crm_status WHERE portal_id = ?",
-        );
+        let mut sql = format!("SELECT {STATUS_COLUMNS} FROM crm_status WHERE portal_id = ?");
         let mut args: Vec<Value> = vec![portal_id.into()];
         if let Some(e) = entity_id {
             sql.push_str(" AND entity_id = ?");
@@ -366,21 +518,7 @@ impl Storage for Tx {
         }
         sql.push_str(" ORDER BY sort, id");
         let rows = self.fetch_sql(&sql, args).await?;
-        Ok(rows
-            .iter()
-            .map(|r| Status {
-                id: val::int(&r[0]),
-                entity_id: val::text(&r[1]),
-                status_id: val::text(&r[2]),
-                name: val::text(&r[3]),
-                name_init: val::text(&r[4]),
-                sort: val::int(&r[5]),
-                system: val::flag(&r[6]),
-                category_id: val::opt_int(&r[7]),
-                color: val::opt_text(&r[8]),
-                semantics: val::opt_text(&r[9]),
-            })
-            .collect())
+        Ok(rows.iter().map(|r| status_from(r)).collect())
     }
 
     async fn currencies(&mut self, portal_id: i64) -> Result<Vec<String>, ApiError> {
@@ -457,7 +595,7 @@ impl Storage for Tx {
         &mut self,
         portal_id: i64,
         trace_id: i64,
-    ) -> Result<Vec<Binding>, ApiError> {
+    ) -> Result<Vec<TraceBinding>, ApiError> {
         self.si_trace_bindings(portal_id, trace_id).await
     }
 
@@ -467,7 +605,7 @@ impl Storage for Tx {
         kind: EntityKind,
         entity_id: i64,
         limit: i64,
-    ) -> Result<Vec<Binding>, ApiError> {
+    ) -> Result<Vec<TraceBinding>, ApiError> {
         self.si_entity_bindings(portal_id, kind, entity_id, limit)
             .await
     }
@@ -485,4 +623,487 @@ impl Storage for Tx {
     async fn delete_trace(&mut self, portal_id: i64, trace_id: i64) -> Result<bool, ApiError> {
         self.si_delete_trace(portal_id, trace_id).await
     }
+    async fn status(&mut self, portal_id: i64, id: i64) -> Result<Option<Status>, ApiError> {
+        let rows = self
+            .fetch_sql(
+                &format!("SELECT {STATUS_COLUMNS} FROM crm_status WHERE portal_id = ? AND id = ?"),
+                vec![portal_id.into(), id.into()],
+            )
+            .await?;
+        Ok(rows.first().map(|r| status_from(r)))
+    }
+
+    async fn insert_status(&mut self, portal_id: i64, st: &Status) -> Result<i64, ApiError> {
+        let rows = self
+            .fetch_sql(
+                "INSERT INTO crm_status \
+                 (portal_id, entity_id, status_id, name, name_init, sort, system, category_id, color, semantics) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                vec![
+                    portal_id.into(),
+                    st.entity_id.as_str().into(),
+                    st.status_id.as_str().into(),
+                    st.name.as_str().into(),
+                    st.name_init.as_str().into(),
+                    st.sort.into(),
+                    st.system.into(),
+                    Value::BigInt(st.category_id),
+                    Value::String(st.color.clone().map(Box::new)),
+                    Value::String(st.semantics.clone().map(Box::new)),
+                ],
+            )
+            .await?;
+        rows.first()
+            .and_then(|r| r.first())
+            .map(val::int)
+            .ok_or(ApiError::Internal)
+    }
+
+    async fn update_status(&mut self, portal_id: i64, st: &Status) -> Result<bool, ApiError> {
+        let n = self
+            .exec_sql(
+                "UPDATE crm_status SET name = ?, sort = ?, color = ? WHERE portal_id = ? AND id = ?",
+                vec![
+                    st.name.as_str().into(),
+                    st.sort.into(),
+                    Value::String(st.color.clone().map(Box::new)),
+                    portal_id.into(),
+                    st.id.into(),
+                ],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn delete_status(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        let n = self
+            .exec_sql(
+                "DELETE FROM crm_status WHERE portal_id = ? AND id = ?",
+                vec![portal_id.into(), id.into()],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn currency_list(&mut self, portal_id: i64) -> Result<Vec<Currency>, ApiError> {
+        let rows = self
+            .fetch_sql(
+                "SELECT code, sort, base, amount_cnt, amount, date_update FROM currency \
+                 WHERE portal_id = ? ORDER BY sort, code",
+                vec![portal_id.into()],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Currency {
+                code: val::text(&r[0]),
+                sort: val::int(&r[1]),
+                base: val::flag(&r[2]),
+                amount_cnt: val::int(&r[3]),
+                amount: match &r[4] {
+                    DbValue::Real(f) => *f,
+                    other => val::int(other) as f64,
+                },
+                date_update: val::int(&r[5]),
+            })
+            .collect())
+    }
+
+    async fn find_by_comm(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        type_id: &str,
+        keys: &[String],
+        limit: Option<i64>,
+    ) -> Result<Vec<i64>, ApiError> {
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut sel = Query::select();
+        sel.distinct()
+            .column(a("owner_id"))
+            .from(a("crm_multifield"))
+            .and_where(Expr::col(a("portal_id")).eq(portal_id))
+            .and_where(Expr::col(a("entity_type_id")).eq(kind.entity_type_id()))
+            .and_where(Expr::col(a("type_id")).eq(type_id))
+            .and_where(Expr::col(a("value_key")).is_in(keys.iter().cloned()))
+            .order_by(a("owner_id"), Order::Asc);
+        if let Some(limit) = limit {
+            sel.limit(limit.max(0) as u64);
+        }
+        let rows = self.fetch_stmt(&sel).await?;
+        Ok(rows.iter().map(|r| val::int(&r[0])).collect())
+    }
+
+    async fn card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<Option<Json>, ApiError> {
+        let rows = self
+            .fetch_sql(
+                "SELECT data FROM crm_card_config \
+                 WHERE portal_id = ? AND entity_type_id = ? AND variant = ? AND user_id = ?",
+                card_key_values(portal_id, key),
+            )
+            .await?;
+        let Some(text) = rows.first().map(|r| val::text(&r[0])) else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text).map(Some).map_err(|e| {
+            tracing::error!(error = %e, "stored card layout is not JSON");
+            ApiError::Internal
+        })
+    }
+
+    async fn save_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+        sections: &Json,
+    ) -> Result<(), ApiError> {
+        let mut values = card_key_values(portal_id, key);
+        values.push(sections.to_string().into());
+        self.exec_sql(
+            "INSERT INTO crm_card_config (portal_id, entity_type_id, variant, user_id, data) \
+             VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (portal_id, entity_type_id, variant, user_id) DO UPDATE SET data = excluded.data",
+            values,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<bool, ApiError> {
+        let n = self
+            .exec_sql(
+                "DELETE FROM crm_card_config \
+                 WHERE portal_id = ? AND entity_type_id = ? AND variant = ? AND user_id = ?",
+                card_key_values(portal_id, key),
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn delete_personal_card_configs(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<u64, ApiError> {
+        self.exec_sql(
+            "DELETE FROM crm_card_config \
+             WHERE portal_id = ? AND entity_type_id = ? AND variant = ? AND user_id <> 0",
+            vec![
+                portal_id.into(),
+                key.kind.entity_type_id().into(),
+                key.variant.as_str().into(),
+            ],
+        )
+        .await
+    }
+
+    async fn user_fields(
+        &mut self,
+        portal_id: i64,
+        entity_id: Option<&str>,
+    ) -> Result<Vec<UserField>, ApiError> {
+        self.uf_list(portal_id, entity_id).await
+    }
+
+    async fn insert_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> Result<i64, ApiError> {
+        self.uf_insert(portal_id, field).await
+    }
+
+    async fn update_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> Result<bool, ApiError> {
+        self.uf_update(portal_id, field).await
+    }
+
+    async fn delete_user_field(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.uf_delete(portal_id, id).await
+    }
+
+    async fn remove_user_field_values(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        field_name: &str,
+    ) -> Result<(), ApiError> {
+        self.uf_remove_values(kind, portal_id, field_name).await
+    }
+
+    async fn insert_file(
+        &mut self,
+        portal_id: i64,
+        name: &str,
+        size: i64,
+    ) -> Result<i64, ApiError> {
+        self.file_insert(portal_id, name, size).await
+    }
+
+    async fn enqueue_event(&mut self, event: &Event) -> Result<(), ApiError> {
+        self.enqueue(event).await
+    }
+
+    async fn bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+    ) -> Result<Vec<Binding>, ApiError> {
+        let t = BindingTable::of(owner, bound)?;
+        let (scope, mut args) = t.scope(portal_id);
+        args.push(owner_id.into());
+        let rows = self
+            .fetch_sql(
+                &format!(
+                    "SELECT {bound}, sort, is_primary FROM {table} WHERE {scope} AND {owner} = ? \
+                     ORDER BY sort, {bound}",
+                    bound = t.bound_col,
+                    table = t.table,
+                    owner = t.owner_col,
+                ),
+                args,
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Binding {
+                id: val::int(&r[0]),
+                sort: val::int(&r[1]),
+                primary: val::flag(&r[2]),
+            })
+            .collect())
+    }
+
+    async fn set_bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+        bindings: &[Binding],
+    ) -> Result<(), ApiError> {
+        let t = BindingTable::of(owner, bound)?;
+        let (scope, mut args) = t.scope(portal_id);
+        args.push(owner_id.into());
+        self.exec_sql(
+            &format!(
+                "DELETE FROM {table} WHERE {scope} AND {owner} = ?",
+                table = t.table,
+                owner = t.owner_col
+            ),
+            args,
+        )
+        .await?;
+        for b in bindings {
+            let (cols, mut args): (&str, Vec<Value>) = match t.owner_type {
+                Some(et) => (
+                    "portal_id, entity_type_id",
+                    vec![portal_id.into(), et.into()],
+                ),
+                None => ("portal_id", vec![portal_id.into()]),
+            };
+            let marks = vec!["?"; args.len() + 4].join(", ");
+            args.extend([
+                owner_id.into(),
+                b.id.into(),
+                b.sort.into(),
+                b.primary.into(),
+            ]);
+            self.exec_sql(
+                &format!(
+                    "INSERT INTO {table} ({cols}, {owner}, {bound}, sort, is_primary) VALUES ({marks})",
+                    table = t.table,
+                    owner = t.owner_col,
+                    bound = t.bound_col,
+                ),
+                args,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn bound_owners(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        bound: EntityKind,
+        bound_id: i64,
+    ) -> Result<Vec<i64>, ApiError> {
+        let t = BindingTable::of(owner, bound)?;
+        let (scope, mut args) = t.scope(portal_id);
+        args.push(bound_id.into());
+        let rows = self
+            .fetch_sql(
+                &format!(
+                    "SELECT {owner} FROM {table} WHERE {scope} AND {bound} = ? ORDER BY {owner}",
+                    owner = t.owner_col,
+                    table = t.table,
+                    bound = t.bound_col,
+                ),
+                args,
+            )
+            .await?;
+        Ok(rows.iter().map(|r| val::int(&r[0])).collect())
+    }
+
+    async fn product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_ids: &[i64],
+    ) -> Result<Vec<ProductRow>, ApiError> {
+        let Some(owner_type) = product_row::owner_type(owner) else {
+            return Ok(vec![]);
+        };
+        let mut out = Vec::new();
+        for chunk in owner_ids.chunks(IDS_PER_QUERY) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let mut args: Vec<Value> = vec![portal_id.into(), owner_type.into()];
+            args.extend(chunk.iter().map(|i| Value::from(*i)));
+            let rows = self
+                .fetch_sql(
+                    &format!(
+                        "SELECT id, {PRODUCT_ROW_COLUMNS} FROM crm_product_row \
+                         WHERE portal_id = ? AND owner_type = ? AND owner_id IN ({marks}) \
+                         ORDER BY owner_id, sort, id"
+                    ),
+                    args,
+                )
+                .await?;
+            out.extend(rows.iter().filter_map(|r| product_row_from(r)));
+        }
+        Ok(out)
+    }
+
+    async fn product_row(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> Result<Option<ProductRow>, ApiError> {
+        let rows = self
+            .fetch_sql(
+                &format!(
+                    "SELECT id, {PRODUCT_ROW_COLUMNS} FROM crm_product_row WHERE portal_id = ? AND id = ?"
+                ),
+                vec![portal_id.into(), id.into()],
+            )
+            .await?;
+        Ok(rows.first().and_then(|r| product_row_from(r)))
+    }
+
+    async fn insert_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> Result<i64, ApiError> {
+        let mut args: Vec<Value> = vec![portal_id.into()];
+        args.extend(product_row_values(row)?);
+        let marks = vec!["?"; args.len()].join(", ");
+        let rows = self
+            .fetch_sql(
+                &format!(
+                    "INSERT INTO crm_product_row (portal_id, {PRODUCT_ROW_COLUMNS}) VALUES ({marks}) RETURNING id"
+                ),
+                args,
+            )
+            .await?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .map(val::int)
+            .unwrap_or_default())
+    }
+
+    async fn update_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> Result<bool, ApiError> {
+        let sets = PRODUCT_ROW_COLUMNS
+            .split(',')
+            .map(|c| format!("{} = ?", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut args = product_row_values(row)?;
+        args.extend([Value::from(portal_id), Value::from(row.id)]);
+        let n = self
+            .exec_sql(
+                &format!("UPDATE crm_product_row SET {sets} WHERE portal_id = ? AND id = ?"),
+                args,
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn delete_product_row(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        let n = self
+            .exec_sql(
+                "DELETE FROM crm_product_row WHERE portal_id = ? AND id = ?",
+                vec![portal_id.into(), id.into()],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn delete_product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+    ) -> Result<(), ApiError> {
+        self.exec_sql(
+            "DELETE FROM crm_product_row WHERE portal_id = ? AND owner_type = ? AND owner_id = ?",
+            vec![
+                portal_id.into(),
+                product_owner_type(owner).into(),
+                owner_id.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+const STATUS_COLUMNS: &str =
+    "id, entity_id, status_id, name, name_init, sort, system, category_id, color, semantics";
+
+fn status_from(r: &[DbValue]) -> Status {
+    Status {
+        id: val::int(&r[0]),
+        entity_id: val::text(&r[1]),
+        status_id: val::text(&r[2]),
+        name: val::text(&r[3]),
+        name_init: val::text(&r[4]),
+        sort: val::int(&r[5]),
+        system: val::flag(&r[6]),
+        category_id: val::opt_int(&r[7]),
+        color: val::opt_text(&r[8]),
+        semantics: val::opt_text(&r[9]),
+    }
+}
+
+/// `portal_id, entity_type_id, variant, user_id` of a card layout; the common layout is user 0.
+fn card_key_values(portal_id: i64, key: &CardKey) -> Vec<Value> {
+    vec![
+        portal_id.into(),
+        key.kind.entity_type_id().into(),
+        key.variant.as_str().into(),
+        key.user_id.unwrap_or(0).into(),
+    ]
 }

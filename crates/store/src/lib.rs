@@ -13,15 +13,25 @@
 mod admin;
 mod compile;
 mod entity;
+pub mod events;
+#[cfg(test)]
+mod events_tests;
 mod fold;
+mod oauth;
 pub mod testing;
 #[cfg(test)]
 mod tests;
 mod tracking;
 mod tx;
+mod userfield;
 mod writer;
 
 pub use admin::{NewUser, Portal, Role, Token, User, Webhook};
+pub use events::{
+    Delivery, DeliveryOutcome, DeliveryRecord, EventHandler, HandlerFilter, HandlerKind,
+    NewEventHandler, OfflineCol, OfflineEvent, OfflineQuery, OfflineTake,
+};
+pub use oauth::{App, Grant, NewApp};
 pub use tx::Tx;
 
 use bx_wire::ApiError;
@@ -67,6 +77,9 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
+    /// Signalled after every committed write: the event delivery worker waits on it, so events
+    /// go out as soon as the change that caused them is committed.
+    written: Arc<tokio::sync::Notify>,
 }
 
 enum Inner {
@@ -77,6 +90,22 @@ enum Inner {
         readers: SqlitePool,
         writer: writer::Writer,
     },
+}
+
+/// `f`, run with the transaction's event connector set (the SQLite writer's transaction is reused
+/// by every job, so it is set on each).
+fn with_connector<T, F>(
+    connector: Option<String>,
+    f: F,
+) -> impl for<'a> FnOnce(&'a mut Tx) -> BoxFuture<'a, Result<T, ApiError>> + Send + 'static
+where
+    F: for<'a> FnOnce(&'a mut Tx) -> BoxFuture<'a, Result<T, ApiError>> + Send + 'static,
+    T: Send + 'static,
+{
+    move |tx: &mut Tx| {
+        tx.event_connector = connector;
+        f(tx)
+    }
 }
 
 /// The file path of a SQLite URL, or `None` when the URL is PostgreSQL's.
@@ -101,6 +130,7 @@ impl Store {
         };
         Ok(Store {
             inner: Arc::new(inner),
+            written: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -192,7 +222,9 @@ impl Store {
         F: for<'a> FnOnce(&'a mut Tx) -> BoxFuture<'a, Result<T, ApiError>> + Send + 'static,
         T: Send + 'static,
     {
-        match &*self.inner {
+        // The writer task runs the job, so the caller's connector travels with it.
+        let f = with_connector(events::auth_connector(), f);
+        let result = match &*self.inner {
             Inner::Postgres { pool } => {
                 let tx = pool
                     .begin()
@@ -202,7 +234,17 @@ impl Store {
                 Self::run(tx, f).await
             }
             Inner::Sqlite { writer, .. } => writer.submit(f).await,
+        };
+        if result.is_ok() {
+            self.written.notify_one();
         }
+        result
+    }
+
+    /// Completes after a write has been committed since the last time it completed (a write
+    /// before anyone waits is remembered once). For the event delivery worker.
+    pub async fn committed_write(&self) {
+        self.written.notified().await
     }
 
     /// One transaction of a pool: commit on success, roll back on error (or a swallowed error).

@@ -1,9 +1,10 @@
 //! Storage tests, each run on both backends against a fresh database (`testing::fresh_url`).
 //! A behaviour that differs between SQLite and PostgreSQL fails one of the pair.
 
-use crate::{testing, Backend, NewUser, Store, Token, Tx};
+use crate::{testing, Backend, Grant, NewApp, NewUser, Store, Token, Tx};
 use bx_wire::ApiError;
 use crm::status::StatusSeed;
+use crm::userfield::{EnumItem, UserField, UserType};
 use crm::{
     Action, CmpOp, Col, ColumnType, Cond, DbValue, EntityKind, Level, ListQuery, Order, OrderKey,
     Rights, Storage,
@@ -50,8 +51,11 @@ on_both_backends!(
     schema_follows_field_table,
     portal_seeds,
     users_roles_webhooks_tokens,
+    oauth_apps_codes_refresh_tokens,
     entity_crud_with_uf,
     filters,
+    typed_user_field_filters,
+    user_field_definitions,
     like_escaping,
     unicode_case_folding,
     multifields,
@@ -575,6 +579,7 @@ async fn users_roles_webhooks_tokens(store: Store) {
         user_id: admin_id,
         scopes,
         expires_at: 1_900_000_000,
+        app_id: None,
     };
     let t = token.clone();
     write(&store, move |tx| {
@@ -586,6 +591,144 @@ async fn users_roles_webhooks_tokens(store: Store) {
         Some(token)
     );
     assert_eq!(read(&store, |tx| tx.token("nope").boxed()).await, None);
+}
+
+async fn oauth_apps_codes_refresh_tokens(store: Store) {
+    let portal = new_portal(&store).await;
+    let user = write(&store, move |tx| {
+        async move {
+            let u = NewUser {
+                login: "oauth".into(),
+                name: "O".into(),
+                ..Default::default()
+            };
+            tx.add_user(portal, &u).await
+        }
+        .boxed()
+    })
+    .await;
+    // member_id is given once and then kept.
+    let first = write(&store, move |tx| {
+        async move { tx.ensure_member_id(portal, &"a".repeat(32)).await }.boxed()
+    })
+    .await;
+    let again = write(&store, move |tx| {
+        async move { tx.ensure_member_id(portal, &"b".repeat(32)).await }.boxed()
+    })
+    .await;
+    assert_eq!((first, again), ("a".repeat(32), "a".repeat(32)));
+    assert_eq!(
+        read(&store, move |tx| tx.portal(portal).boxed())
+            .await
+            .unwrap()
+            .member_id,
+        "a".repeat(32)
+    );
+
+    let new_app = NewApp {
+        name: "Reports".into(),
+        client_id: "local.abc.123".into(),
+        client_secret: "secret".into(),
+        scopes: vec!["crm".into(), "user".into()],
+        redirect_uri: "https://app.example.com/cb".into(),
+        application_token: "f".repeat(32),
+    };
+    let a = new_app.clone();
+    let app_id = write(&store, move |tx| {
+        async move { tx.add_app(portal, &a).await }.boxed()
+    })
+    .await;
+    let a = new_app.clone();
+    let dup = store
+        .write(move |tx| async move { tx.add_app(portal, &a).await }.boxed())
+        .await;
+    assert!(dup.is_err(), "client ids are unique");
+    let app = read(&store, |tx| tx.app_by_client_id("local.abc.123").boxed())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            app.id,
+            app.portal_id,
+            app.name.as_str(),
+            app.client_secret.as_str()
+        ),
+        (app_id, portal, "Reports", "secret")
+    );
+    assert_eq!(app.scopes, vec!["crm".to_string(), "user".to_string()]);
+    assert_eq!((app.version, app.active), (1, true));
+    assert_eq!(
+        read(&store, move |tx| tx.app(app_id).boxed()).await,
+        Some(app.clone())
+    );
+    assert_eq!(
+        read(&store, move |tx| tx.apps(portal).boxed()).await,
+        vec![app]
+    );
+
+    let grant = Grant {
+        portal_id: portal,
+        app_id,
+        user_id: user,
+        scopes: vec!["crm".into()],
+        expires_at: 1_000,
+    };
+    let g = grant.clone();
+    write(&store, move |tx| {
+        async move {
+            tx.add_auth_code("code1", &g).await?;
+            tx.add_refresh_token(
+                "refresh1",
+                &Grant {
+                    expires_at: 5_000,
+                    ..g.clone()
+                },
+            )
+            .await?;
+            tx.add_token(&Token {
+                token: "apptok".into(),
+                portal_id: g.portal_id,
+                user_id: g.user_id,
+                scopes: g.scopes.clone(),
+                expires_at: 2_000,
+                app_id: Some(g.app_id),
+            })
+            .await
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(
+        read(&store, |tx| tx.token("apptok").boxed())
+            .await
+            .unwrap()
+            .app_id,
+        Some(app_id)
+    );
+    // Codes and refresh tokens are used once.
+    assert_eq!(
+        write(&store, |tx| tx.take_auth_code("code1").boxed()).await,
+        Some(grant.clone())
+    );
+    assert_eq!(
+        write(&store, |tx| tx.take_auth_code("code1").boxed()).await,
+        None
+    );
+    // Purging keeps what is still usable and expired access tokens for a while.
+    write(&store, |tx| tx.purge_expired_oauth(3_000, 1_500).boxed()).await;
+    assert!(read(&store, |tx| tx.token("apptok").boxed())
+        .await
+        .is_some());
+    write(&store, |tx| tx.purge_expired_oauth(3_000, 0).boxed()).await;
+    assert!(read(&store, |tx| tx.token("apptok").boxed())
+        .await
+        .is_none());
+    let refreshed = write(&store, |tx| tx.take_refresh_token("refresh1").boxed()).await;
+    assert_eq!(refreshed.map(|g| g.expires_at), Some(5_000));
+    assert_eq!(
+        write(&store, |tx| tx.take_refresh_token("refresh1").boxed()).await,
+        None
+    );
 }
 
 async fn entity_crud_with_uf(store: Store) {
@@ -954,8 +1097,8 @@ async fn filters(store: Store) {
         .await,
         l
     );
-    // User fields, compared as text.
-    let uf = |name: &str| Col::Uf(name.to_string());
+    // User fields defined as text, compared as text.
+    let uf = |name: &str| Col::uf(name, ColumnType::Text);
     assert_eq!(
         f(Cond::Cmp {
             col: uf("UF_CRM_S"),
@@ -1369,82 +1512,121 @@ async fn ordering_and_paging(store: Store) {
     // Order by a user field.
     let mut q = query(portal, Cond::True);
     q.order = vec![Order {
-        key: OrderKey::Col(Col::Uf("UF_CRM_X".into())),
+        key: OrderKey::Col(Col::uf("UF_CRM_X", ColumnType::Int)),
         desc: true,
     }];
     assert_eq!(ids(&store, q).await, l, "all NULL: id order");
 }
 
+/// Deleting a record of any kind removes what hangs on it — multifields, its own bindings,
+/// bindings pointing at it (contacts, companies), product rows, trace links — and nothing else.
 async fn delete_removes_hanging_rows(store: Store) {
     let portal = new_portal(&store).await;
-    let doomed = add_lead(&store, portal, vec![], None).await;
-    let kept = add_lead(&store, portal, vec![], None).await;
-    fn counts(tx: &mut Tx, portal: i64) -> BoxFuture<'_, Result<Vec<Vec<i64>>, ApiError>> {
+    /// A hanging row: (table tag, owner type, owner, bound).
+    type Hanging = (String, String, i64, i64);
+    /// Every hanging row of the portal, sorted.
+    fn rows(tx: &mut Tx, portal: i64) -> BoxFuture<'_, Result<Vec<Hanging>, ApiError>> {
         async move {
             let mut out = Vec::new();
-            for (table, owner) in [
-                ("crm_multifield", "owner_id"),
-                ("crm_entity_contact", "owner_id"),
-                ("crm_product_row", "owner_id"),
-                ("crm_trace_entity", "entity_id"),
+            for sql in [
+                "SELECT 'mf', CAST(entity_type_id AS TEXT), owner_id, 0 FROM crm_multifield WHERE portal_id = ?",
+                "SELECT 'ec', CAST(entity_type_id AS TEXT), owner_id, contact_id FROM crm_entity_contact WHERE portal_id = ?",
+                "SELECT 'cc', '3', contact_id, company_id FROM crm_contact_company WHERE portal_id = ?",
+                "SELECT 'pr', owner_type, owner_id, 0 FROM crm_product_row WHERE portal_id = ?",
+                "SELECT 'te', CAST(entity_type_id AS TEXT), entity_id, trace_id FROM crm_trace_entity WHERE portal_id = ?",
             ] {
-                let rows = tx
-                    .fetch_sql(
-                        &format!(
-                            "SELECT {owner} FROM {table} WHERE portal_id = ? ORDER BY {owner}"
-                        ),
-                        vec![portal.into()],
-                    )
-                    .await?;
-                out.push(
-                    rows.iter()
-                        .map(|r| crate::tx::val::int(&r[0]))
-                        .collect::<Vec<_>>(),
-                );
+                for r in tx.fetch_sql(sql, vec![portal.into()]).await? {
+                    out.push((
+                        crate::tx::val::text(&r[0]),
+                        crate::tx::val::text(&r[1]),
+                        crate::tx::val::int(&r[2]),
+                        crate::tx::val::int(&r[3]),
+                    ));
+                }
             }
+            out.sort();
             Ok(out)
         }
         .boxed()
     }
-    write(&store, move |tx| {
-        async move {
-            for owner in [doomed, kept] {
-                tx.insert_multifield(LEAD, portal, owner, "PHONE", "WORK", "1").await?;
-                tx.exec_sql(
-                    "INSERT INTO crm_entity_contact (portal_id, entity_type_id, owner_id, contact_id) VALUES (?, 1, ?, 5)",
-                    vec![portal.into(), owner.into()],
-                )
-                .await?;
-                tx.exec_sql(
-                    "INSERT INTO crm_product_row (portal_id, owner_type, owner_id) VALUES (?, 'L', ?)",
-                    vec![portal.into(), owner.into()],
-                )
-                .await?;
-                tx.exec_sql(
-                    "INSERT INTO crm_trace_entity (portal_id, trace_id, entity_type_id, entity_id) VALUES (?, 9, 1, ?)",
-                    vec![portal.into(), owner.into()],
-                )
-                .await?;
+    for kind in EntityKind::ALL {
+        let (doomed, kept) = write(&store, move |tx| {
+            async move {
+                let doomed = tx.insert_entity(kind, portal, vec![], None).await?;
+                let kept = tx.insert_entity(kind, portal, vec![], None).await?;
+                let contact = |primary| crm::Binding { id: 900, sort: 10, primary };
+                for owner in [doomed, kept] {
+                    tx.insert_multifield(kind, portal, owner, "PHONE", "WORK", "1").await?;
+                    match kind {
+                        EntityKind::Contact => {
+                            // its companies, and a deal bound to it
+                            tx.set_bindings(kind, portal, owner, EntityKind::Company, &[crm::Binding { id: 800, sort: 10, primary: true }]).await?;
+                            tx.set_bindings(EntityKind::Deal, portal, 700 + owner, kind, &[crm::Binding { id: owner, sort: 10, primary: true }]).await?;
+                        }
+                        _ => tx.set_bindings(kind, portal, owner, EntityKind::Contact, &[contact(true)]).await?,
+                    }
+                    if kind == EntityKind::Company {
+                        // a contact's binding to it
+                        tx.set_bindings(EntityKind::Contact, portal, 600 + owner, kind, &[crm::Binding { id: owner, sort: 10, primary: true }]).await?;
+                    }
+                    tx.exec_sql(
+                        "INSERT INTO crm_product_row (portal_id, owner_type, owner_id) VALUES (?, ?, ?)",
+                        vec![portal.into(), crate::entity::product_owner_type(kind).into(), owner.into()],
+                    )
+                    .await?;
+                    tx.exec_sql(
+                        "INSERT INTO crm_trace_entity (portal_id, trace_id, entity_type_id, entity_id) VALUES (?, 9, ?, ?)",
+                        vec![portal.into(), kind.entity_type_id().into(), owner.into()],
+                    )
+                    .await?;
+                }
+                Ok((doomed, kept))
             }
-            Ok(())
-        }
-        .boxed()
-    })
-    .await;
-    assert_eq!(
-        read(&store, move |tx| counts(tx, portal)).await,
-        vec![vec![doomed, kept]; 4]
-    );
-    assert!(
-        write(&store, move |tx| tx
-            .delete_entity(LEAD, portal, doomed)
-            .boxed())
-        .await
-    );
-    assert_eq!(
-        read(&store, move |tx| counts(tx, portal)).await,
-        vec![vec![kept]; 4]
-    );
+            .boxed()
+        })
+        .await;
+        let before = read(&store, move |tx| rows(tx, portal)).await;
+        let mentions = |r: &Hanging, id: i64| {
+            let et = kind.entity_type_id().to_string();
+            match r.0.as_str() {
+                "mf" | "te" => r.1 == et && r.2 == id,
+                "pr" => r.1 == crate::entity::product_owner_type(kind) && r.2 == id,
+                "ec" => (r.1 == et && r.2 == id) || (kind == EntityKind::Contact && r.3 == id),
+                "cc" => match kind {
+                    EntityKind::Contact => r.2 == id,
+                    EntityKind::Company => r.3 == id,
+                    _ => false,
+                },
+                _ => false,
+            }
+        };
+        assert!(
+            before.iter().filter(|r| mentions(r, doomed)).count() >= 4,
+            "{kind:?}: {before:?}"
+        );
+        assert!(
+            write(&store, move |tx| tx
+                .delete_entity(kind, portal, doomed)
+                .boxed())
+            .await,
+            "{kind:?}"
+        );
+        let after = read(&store, move |tx| rows(tx, portal)).await;
+        let expected: Vec<_> = before
+            .iter()
+            .filter(|r| !mentions(r, doomed))
+            .cloned()
+            .collect();
+        assert_eq!(after, expected, "{kind:?}");
+        assert!(after.iter().any(|r| mentions(r, kept)), "{kind:?}");
+        assert!(
+            !write(&store, move |tx| tx
+                .delete_entity(kind, portal, doomed)
+                .boxed())
+            .await,
+            "a second delete finds nothing"
+        );
+    }
 }
 
 /// A write whose closure fails leaves nothing behind, while the writes grouped with it commit.
@@ -1609,6 +1791,591 @@ async fn swallowed_error_rolls_back(store: Store) {
     assert_eq!(count(&store, query(portal, Cond::True)).await, 0);
     add_lead(&store, portal, vec![], None).await;
     assert_eq!(count(&store, query(portal, Cond::True)).await, 1);
+}
+
+on_both_backends!(
+    status_entries_crud,
+    comm_keys_find_owners,
+    card_layouts,
+    currency_rates,
+);
+
+async fn status_entries_crud(store: Store) {
+    let portal = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let entry = crm::Status {
+        id: 0,
+        entity_id: "SOURCE".into(),
+        status_id: "FAIR".into(),
+        name: "Fair".into(),
+        name_init: String::new(),
+        sort: 15,
+        system: false,
+        category_id: None,
+        color: Some("#112233".into()),
+        semantics: None,
+    };
+    let e = entry.clone();
+    let id = write(&store, move |tx| {
+        async move { tx.insert_status(portal, &e).await }.boxed()
+    })
+    .await;
+    let got = read(&store, move |tx| {
+        async move {
+            Ok((
+                tx.status(portal, id).await?,
+                tx.status(other, id).await?,
+                tx.statuses(portal, Some("SOURCE")).await?,
+            ))
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(
+        got.0,
+        Some(crm::Status {
+            id,
+            ..entry.clone()
+        })
+    );
+    assert_eq!(got.1, None, "another portal's entry");
+    assert_eq!(
+        got.2
+            .iter()
+            .map(|s| s.status_id.as_str())
+            .collect::<Vec<_>>(),
+        ["CALL", "FAIR", "WEB"],
+        "ordered by SORT"
+    );
+    let changed = crm::Status {
+        id,
+        name: "Trade fair".into(),
+        sort: 1,
+        color: None,
+        // Not changeable: stays as stored.
+        status_id: "OTHER".into(),
+        ..entry.clone()
+    };
+    let (updated, missing, deleted, again) = write(&store, move |tx| {
+        async move {
+            let updated = tx.update_status(portal, &changed).await?;
+            let missing = tx.update_status(other, &changed).await?;
+            let now = tx.status(portal, id).await?;
+            let deleted = tx.delete_status(portal, id).await?;
+            let again = tx.delete_status(portal, id).await?;
+            Ok((
+                updated
+                    && now.is_some_and(|s| {
+                        s.name == "Trade fair"
+                            && s.sort == 1
+                            && s.color.is_none()
+                            && s.status_id == "FAIR"
+                    }),
+                missing,
+                deleted,
+                again,
+            ))
+        }
+        .boxed()
+    })
+    .await;
+    assert!(updated);
+    assert!(!missing);
+    assert!(deleted && !again);
+}
+
+async fn comm_keys_find_owners(store: Store) {
+    let portal = new_portal(&store).await;
+    let a = add_lead(&store, portal, vec![("title", text("A"))], None).await;
+    let b = add_lead(&store, portal, vec![("title", text("B"))], None).await;
+    let c = add_lead(&store, portal, vec![("title", text("C"))], None).await;
+    let mf = write(&store, move |tx| {
+        async move {
+            tx.insert_multifield(LEAD, portal, a, "PHONE", "WORK", "+1 (555) 010-0100")
+                .await?;
+            tx.insert_multifield(LEAD, portal, b, "PHONE", "WORK", "15550100100 ext. 7")
+                .await?;
+            tx.insert_multifield(LEAD, portal, b, "EMAIL", "WORK", "Bob@Example.com")
+                .await?;
+            let c_mail = tx
+                .insert_multifield(LEAD, portal, c, "EMAIL", "WORK", "carl@example.com")
+                .await?;
+            // Another entity type with the same number is not a lead.
+            tx.insert_multifield(
+                EntityKind::Contact,
+                portal,
+                c,
+                "PHONE",
+                "WORK",
+                "15550100100",
+            )
+            .await?;
+            Ok(c_mail)
+        }
+        .boxed()
+    })
+    .await;
+    let find = |type_id: &'static str, keys: Vec<&str>, limit: Option<i64>| {
+        let keys: Vec<String> = keys.into_iter().map(String::from).collect();
+        let store = store.clone();
+        async move {
+            read(&store, move |tx| {
+                async move { tx.find_by_comm(LEAD, portal, type_id, &keys, limit).await }.boxed()
+            })
+            .await
+        }
+    };
+    assert_eq!(find("PHONE", vec!["15550100100"], None).await, [a, b]);
+    assert_eq!(find("PHONE", vec!["15550100100"], Some(1)).await, [a]);
+    assert_eq!(
+        find("EMAIL", vec!["bob@example.com", "carl@example.com"], None).await,
+        [b, c]
+    );
+    assert!(find("EMAIL", vec!["15550100100"], None).await.is_empty());
+    assert!(find("PHONE", vec![], None).await.is_empty());
+    // An update re-keys the value by its stored type.
+    write(&store, move |tx| {
+        async move {
+            tx.update_multifield(LEAD, portal, c, mf, "HOME", "Carl@New.example")
+                .await
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(find("EMAIL", vec!["carl@new.example"], None).await, [c]);
+    assert!(find("EMAIL", vec!["carl@example.com"], None)
+        .await
+        .is_empty());
+}
+
+async fn card_layouts(store: Store) {
+    use crm::card::CardKey;
+    let portal = new_portal(&store).await;
+    let key = |user_id: Option<i64>| CardKey {
+        kind: LEAD,
+        variant: "customer_type=1".into(),
+        user_id,
+    };
+    // Key order is part of the answer: stored as text, read back as written.
+    let layout = json!([{"name": "main", "title": "T", "type": "section", "elements": [{"name": "TITLE", "optionFlags": "0"}]}]);
+    let other = json!([{"name": "z", "title": "Z", "type": "section", "elements": []}]);
+    let (l, o) = (layout.clone(), other.clone());
+    let (k1, k2, kc) = (key(Some(1)), key(Some(2)), key(None));
+    write(&store, move |tx| {
+        async move {
+            tx.save_card_config(portal, &k1, &o).await?;
+            tx.save_card_config(portal, &k1, &l).await?;
+            tx.save_card_config(portal, &k2, &o).await?;
+            tx.save_card_config(portal, &kc, &o).await
+        }
+        .boxed()
+    })
+    .await;
+    let (k1, kc) = (key(Some(1)), key(None));
+    let repeat = CardKey {
+        variant: "customer_type=2".into(),
+        ..key(Some(1))
+    };
+    let got = read(&store, move |tx| {
+        async move {
+            Ok((
+                tx.card_config(portal, &k1).await?,
+                tx.card_config(portal, &kc).await?,
+                tx.card_config(portal, &repeat).await?,
+            ))
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(
+        serde_json::to_string(&got.0.unwrap()).unwrap(),
+        serde_json::to_string(&layout).unwrap()
+    );
+    assert_eq!(got.1, Some(other.clone()));
+    assert_eq!(got.2, None);
+    let (k2, kc) = (key(Some(2)), key(None));
+    let (removed, removed_again, personal) = write(&store, move |tx| {
+        async move {
+            let removed = tx.delete_card_config(portal, &k2).await?;
+            let removed_again = tx.delete_card_config(portal, &k2).await?;
+            tx.save_card_config(portal, &k2, &json!([])).await?;
+            let personal = tx.delete_personal_card_configs(portal, &kc).await?;
+            Ok((removed, removed_again, personal))
+        }
+        .boxed()
+    })
+    .await;
+    assert!(removed && !removed_again);
+    assert_eq!(personal, 2);
+    let (k1, kc) = (key(Some(1)), key(None));
+    let left = read(&store, move |tx| {
+        async move {
+            Ok((
+                tx.card_config(portal, &k1).await?,
+                tx.card_config(portal, &kc).await?,
+            ))
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(left, (None, Some(other)));
+}
+
+async fn currency_rates(store: Store) {
+    let portal = new_portal(&store).await;
+    let list = read(&store, move |tx| {
+        async move { Ok((tx.currency_list(portal).await?, tx.portal(portal).await?)) }.boxed()
+    })
+    .await;
+    let (currencies, p) = list;
+    let p = p.unwrap();
+    assert_eq!(
+        currencies
+            .iter()
+            .map(|c| (c.code.as_str(), c.sort, c.base, c.amount_cnt, c.amount))
+            .collect::<Vec<_>>(),
+        [("USD", 100, true, 1, 1.0), ("EUR", 200, false, 1, 1.0)]
+    );
+    assert!(currencies.iter().all(|c| c.date_update == p.created_at));
+    write(&store, move |tx| {
+        async move { tx.set_portal_setting(portal, "currency", "GBP").await }.boxed()
+    })
+    .await;
+    let currencies = read(&store, move |tx| {
+        async move { tx.currency_list(portal).await }.boxed()
+    })
+    .await;
+    let gbp = currencies.iter().find(|c| c.code == "GBP").unwrap();
+    assert!(gbp.base && gbp.date_update > 0);
+    assert_eq!(currencies.iter().filter(|c| c.base).count(), 1);
+}
+
+/// User fields compare by their definition's type: numbers numerically (booleans as 1/0, a value
+/// of another JSON type as NULL), and a multiple field matches when any element does.
+async fn typed_user_field_filters(store: Store) {
+    let portal = new_portal(&store).await;
+    let mut l = Vec::new();
+    for ufs in [
+        json!({"UF_CRM_N": 9, "UF_CRM_D": 2.5, "UF_CRM_F": 1, "UF_CRM_T": 1_700_000_000, "UF_CRM_M": [1, 2], "UF_CRM_S": ["Red", "blue"]}),
+        json!({"UF_CRM_N": 10, "UF_CRM_D": 10.25, "UF_CRM_F": 0, "UF_CRM_M": [3], "UF_CRM_S": ["green"]}),
+        json!({"UF_CRM_N": 100, "UF_CRM_D": -1, "UF_CRM_F": true, "UF_CRM_M": []}),
+        json!({"UF_CRM_N": "7", "UF_CRM_S": "red"}),
+    ] {
+        l.push(add_lead(&store, portal, vec![], Some(ufs)).await);
+    }
+    let (a, b, c, d) = (l[0], l[1], l[2], l[3]);
+    let f = |filter: Cond| ids(&store, query(portal, filter));
+    let num = |name: &str| Col::uf(name, ColumnType::Int);
+    let ucmp = |col: Col, op, value| Cond::Cmp {
+        col,
+        op,
+        value,
+        ci: false,
+    };
+    assert_eq!(
+        f(ucmp(num("UF_CRM_N"), CmpOp::Gt, DbValue::Int(9))).await,
+        [b, c],
+        "numeric, not text, order; text \"7\" is not a number"
+    );
+    assert_eq!(
+        f(ucmp(num("UF_CRM_N"), CmpOp::Lt, text("10"))).await,
+        [a],
+        "a numeric text value is compared as a number"
+    );
+    assert_eq!(f(Cond::IsNull(num("UF_CRM_N"))).await, [d]);
+    let real = Col::uf("UF_CRM_D", ColumnType::Real);
+    assert_eq!(
+        f(ucmp(real.clone(), CmpOp::Ge, DbValue::Real(2.5))).await,
+        [a, b]
+    );
+    assert_eq!(f(ucmp(real, CmpOp::Lt, DbValue::Int(0))).await, [c]);
+    assert_eq!(
+        f(ucmp(num("UF_CRM_F"), CmpOp::Eq, DbValue::Int(1))).await,
+        [a, c],
+        "JSON true counts as 1"
+    );
+    assert_eq!(
+        f(ucmp(
+            num("UF_CRM_T"),
+            CmpOp::Ge,
+            DbValue::Int(1_600_000_000)
+        ))
+        .await,
+        [a]
+    );
+    assert_eq!(
+        f(Cond::In {
+            col: num("UF_CRM_N"),
+            values: vec![DbValue::Int(10), DbValue::Int(100)],
+            ci: false
+        })
+        .await,
+        [b, c]
+    );
+    assert_eq!(
+        f(Cond::Like {
+            col: num("UF_CRM_N"),
+            pattern: "1%".into(),
+            ci: false
+        })
+        .await,
+        [b, c]
+    );
+    // Multiple fields: any element.
+    let m = Col::uf_multiple("UF_CRM_M", ColumnType::Int);
+    assert_eq!(f(ucmp(m.clone(), CmpOp::Eq, DbValue::Int(2))).await, [a]);
+    assert_eq!(f(ucmp(m.clone(), CmpOp::Ge, DbValue::Int(2))).await, [a, b]);
+    assert_eq!(
+        f(Cond::Not(Box::new(ucmp(
+            m.clone(),
+            CmpOp::Eq,
+            DbValue::Int(2)
+        ))))
+        .await,
+        [b, c, d]
+    );
+    assert_eq!(f(Cond::IsNull(m.clone())).await, [c, d], "empty or missing");
+    assert_eq!(
+        f(Cond::In {
+            col: m,
+            values: vec![DbValue::Int(3), DbValue::Int(9)],
+            ci: false
+        })
+        .await,
+        [b]
+    );
+    let tags = Col::uf_multiple("UF_CRM_S", ColumnType::Text);
+    assert_eq!(
+        f(Cond::Cmp {
+            col: tags.clone(),
+            op: CmpOp::Eq,
+            value: text("RED"),
+            ci: true
+        })
+        .await,
+        [a],
+        "a lone scalar is no array"
+    );
+    assert_eq!(
+        f(Cond::Like {
+            col: tags,
+            pattern: "%e%".into(),
+            ci: false
+        })
+        .await,
+        [a, b]
+    );
+    // One connection, an integer then a double comparison: their statements must not share a
+    // prepared statement (PostgreSQL would read the double's bytes as an integer).
+    let (n, real) = (num("UF_CRM_N"), Col::uf("UF_CRM_D", ColumnType::Real));
+    let (first, second) = read(&store, move |tx| {
+        async move {
+            let ids = |rows: Vec<crm::Row>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+            let q1 = query(portal, ucmp(n, CmpOp::Gt, DbValue::Int(9)));
+            let first = ids(tx.list_entities(&q1).await?);
+            let q2 = query(portal, ucmp(real, CmpOp::Gt, DbValue::Real(1.5)));
+            let second = ids(tx.list_entities(&q2).await?);
+            Ok((first, second))
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!((first, second), (vec![b, c], vec![a, b]));
+    // Ordering by a numeric user field is numeric; NULL first ascending.
+    let mut q = query(portal, Cond::True);
+    q.order = vec![Order {
+        key: OrderKey::Col(num("UF_CRM_N")),
+        desc: false,
+    }];
+    assert_eq!(ids(&store, q).await, [d, a, b, c]);
+}
+
+/// Definitions with their options: insert, read per entity type, update (options changed, added,
+/// deleted), delete; values of a deleted field leave every record; file metadata.
+async fn user_field_definitions(store: Store) {
+    let portal = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let mut e = UserField::new("CRM_LEAD", "UF_CRM_E", UserType::Enumeration);
+    e.multiple = true;
+    e.sort = 50;
+    e.xml_id = Some("X".into());
+    e.labels
+        .get_mut("EDIT_FORM_LABEL")
+        .unwrap()
+        .insert("en".into(), "Colour".into());
+    e.settings.insert("DISPLAY".into(), json!("UI"));
+    let item = |value: &str, sort: i64, def: bool| EnumItem {
+        id: 0,
+        value: value.into(),
+        sort,
+        def,
+        xml_id: value.into(),
+    };
+    e.items = vec![item("red", 20, false), item("blue", 10, true)];
+    let s = UserField::new("CRM_LEAD", "UF_CRM_S", UserType::String);
+    let deal = UserField::new("CRM_DEAL", "UF_CRM_S", UserType::String);
+    let (e2, s2) = (e.clone(), s.clone());
+    let (e_id, s_id) = write(&store, move |tx| {
+        async move {
+            let e_id = tx.insert_user_field(portal, &e2).await?;
+            let s_id = tx.insert_user_field(portal, &s2).await?;
+            tx.insert_user_field(portal, &deal).await?;
+            Ok((e_id, s_id))
+        }
+        .boxed()
+    })
+    .await;
+    let list = |entity: Option<&'static str>, p: i64| {
+        read(&store, move |tx| {
+            async move { tx.user_fields(p, entity).await }.boxed()
+        })
+    };
+    let leads = list(Some("CRM_LEAD"), portal).await;
+    assert_eq!(
+        leads.iter().map(|u| u.id).collect::<Vec<_>>(),
+        [e_id, s_id],
+        "SORT order"
+    );
+    assert_eq!(list(None, portal).await.len(), 3);
+    assert!(list(None, other).await.is_empty());
+    let got = &leads[0];
+    assert_eq!(
+        (
+            got.field_name.as_str(),
+            got.user_type,
+            got.multiple,
+            got.sort
+        ),
+        ("UF_CRM_E", UserType::Enumeration, true, 50)
+    );
+    assert_eq!(got.xml_id.as_deref(), Some("X"));
+    assert_eq!(got.settings, e.settings);
+    assert_eq!(got.labels, e.labels);
+    assert_eq!(
+        got.items
+            .iter()
+            .map(|i| (i.value.as_str(), i.def))
+            .collect::<Vec<_>>(),
+        [("blue", true), ("red", false)]
+    );
+    assert!(got.items.iter().all(|i| i.id > 0));
+    assert_eq!(leads[1].items, vec![]);
+
+    // Update: attributes, one option changed, one deleted, one added.
+    let mut changed = got.clone();
+    changed.sort = 500;
+    changed.mandatory = true;
+    changed.show_filter = "E".into();
+    changed.field_name = "UF_CRM_RENAMED".into();
+    let blue = changed.items[0].id;
+    changed.items = vec![
+        EnumItem {
+            value: "navy".into(),
+            ..changed.items[0].clone()
+        },
+        item("green", 30, false),
+    ];
+    assert!(
+        write(&store, move |tx| {
+            async move { tx.update_user_field(portal, &changed).await }.boxed()
+        })
+        .await
+    );
+    let leads = list(Some("CRM_LEAD"), portal).await;
+    let got = leads.iter().find(|u| u.id == e_id).unwrap();
+    assert_eq!(
+        (
+            got.field_name.as_str(),
+            got.sort,
+            got.mandatory,
+            got.show_filter.as_str()
+        ),
+        ("UF_CRM_E", 500, true, "E"),
+        "the name never changes"
+    );
+    assert_eq!(
+        got.items
+            .iter()
+            .map(|i| (i.id == blue, i.value.as_str()))
+            .collect::<Vec<_>>(),
+        [(true, "navy"), (false, "green")]
+    );
+    let mut ghost = got.clone();
+    ghost.id = 999_999;
+    assert!(
+        !write(&store, move |tx| {
+            async move { tx.update_user_field(portal, &ghost).await }.boxed()
+        })
+        .await
+    );
+
+    // Delete: the definition, its options, and its values on every record.
+    let a = add_lead(
+        &store,
+        portal,
+        vec![],
+        Some(json!({"UF_CRM_E": [1], "UF_CRM_S": "x"})),
+    )
+    .await;
+    let b = add_lead(&store, portal, vec![], Some(json!({"UF_CRM_S": "y"}))).await;
+    let foreign = add_lead(&store, other, vec![], Some(json!({"UF_CRM_E": [1]}))).await;
+    let (deleted, again) = write(&store, move |tx| {
+        async move {
+            let deleted = tx.delete_user_field(portal, e_id).await?;
+            tx.remove_user_field_values(LEAD, portal, "UF_CRM_E")
+                .await?;
+            let again = tx.delete_user_field(portal, e_id).await?;
+            Ok((deleted, again))
+        }
+        .boxed()
+    })
+    .await;
+    assert!(deleted && !again);
+    assert_eq!(list(Some("CRM_LEAD"), portal).await.len(), 1);
+    let stored = |p: i64, id: i64| {
+        let mut q = query(p, cmp("id", CmpOp::Eq, DbValue::Int(id), false));
+        q.with_uf = true;
+        read(&store, move |tx| {
+            async move { Ok(tx.list_entities(&q).await?[0].uf.clone()) }.boxed()
+        })
+    };
+    assert_eq!(stored(portal, a).await, Some(uf(json!({"UF_CRM_S": "x"}))));
+    assert_eq!(stored(portal, b).await, Some(uf(json!({"UF_CRM_S": "y"}))));
+    assert_eq!(
+        stored(other, foreign).await,
+        Some(uf(json!({"UF_CRM_E": [1]}))),
+        "another portal's records are untouched"
+    );
+    let options = read(&store, move |tx| {
+        async move {
+            tx.fetch_sql(
+                "SELECT COUNT(*) FROM crm_user_field_enum WHERE field_id = ?",
+                vec![e_id.into()],
+            )
+            .await
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(options[0][0], DbValue::Int(0));
+
+    // The same name may be defined for another entity type, not twice for one.
+    let dup = store
+        .write(move |tx| async move { tx.insert_user_field(portal, &s).await }.boxed())
+        .await;
+    assert_eq!(dup, Err(ApiError::Internal));
+
+    let (f1, f2) = write(&store, move |tx| {
+        async move {
+            Ok((
+                tx.insert_file(portal, "a.txt", 5).await?,
+                tx.insert_file(portal, "b.txt", 7).await?,
+            ))
+        }
+        .boxed()
+    })
+    .await;
+    assert!(f2 > f1 && f1 > 0);
 }
 
 // Sales Intelligence (migration 0008, tracking.rs).

@@ -21,6 +21,9 @@ use std::borrow::Cow;
 pub struct Tx {
     conn: Conn,
     poisoned: bool,
+    /// The `auth_connector` of the call this transaction runs for: offline event queues bound
+    /// with the same connector do not record its changes (spec/events.md §4).
+    pub(crate) event_connector: Option<String>,
 }
 
 enum Conn {
@@ -42,6 +45,7 @@ impl Tx {
         Tx {
             conn: Conn::Postgres(tx),
             poisoned: false,
+            event_connector: None,
         }
     }
 
@@ -49,6 +53,7 @@ impl Tx {
         Tx {
             conn: Conn::SqliteRead(tx),
             poisoned: false,
+            event_connector: None,
         }
     }
 
@@ -56,6 +61,7 @@ impl Tx {
         Tx {
             conn: Conn::SqliteWrite(conn),
             poisoned: false,
+            event_connector: None,
         }
     }
 
@@ -340,6 +346,15 @@ pub(crate) mod val {
         match v {
             DbValue::Int(i) => Some(*i),
             DbValue::Real(f) => Some(*f as i64),
+            DbValue::Text(t) => t.parse().ok(),
+            DbValue::Null => None,
+        }
+    }
+
+    pub fn opt_real(v: &DbValue) -> Option<f64> {
+        match v {
+            DbValue::Real(f) => Some(*f),
+            DbValue::Int(i) => Some(*i as f64),
             DbValue::Text(t) => t.parse().ok(),
             DbValue::Null => None,
         }

@@ -266,7 +266,7 @@ pub async fn trace_add<S: Storage>(
             let kind = entity_kind(el.get("TYPE")).ok_or_else(wrong_type)?;
             let id = positive_id(el.get("ID"))
                 .ok_or_else(|| ApiError::core("Wrong ID in parameter `ENTITIES`."))?;
-            if engine::record_access(s, ctx, kind, id, Action::Update).await? != Access::Allowed {
+            if engine::access(s, ctx, kind, id, Action::Update).await? != Access::Granted {
                 // A record that does not exist gets the same answer (E6).
                 return Err(ApiError::core(format!(
                     "You have no access to entity `{}` with ID `{id}`.",
@@ -304,8 +304,8 @@ pub async fn trace_delete<S: Storage>(
     let mut all = true;
     for b in &bindings {
         // A binding whose record is gone is an orphan anyone may clear.
-        match engine::record_access(s, ctx, b.kind, b.entity_id, Action::Update).await? {
-            Access::Allowed | Access::Missing => {
+        match engine::access(s, ctx, b.kind, b.entity_id, Action::Update).await? {
+            Access::Granted | Access::Missing => {
                 s.unbind_trace(portal, id, b.kind, b.entity_id).await?;
             }
             Access::Denied => all = false,
@@ -407,10 +407,28 @@ async fn bind_with_clients<S: Storage>(
             .chain(rec.company_id.map(|id| (EntityKind::Company, id)));
         for (kind, id) in clients {
             // Only records that exist: an id not yet given out must not inherit a binding.
-            if engine::record_exists(s, ctx, kind, id).await? {
+            if !engine::existing_ids(s, ctx, kind, &[id]).await?.is_empty() {
                 bind_record(s, ctx, trace_id, kind, id).await?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Records derived from another one (the deal, contact and company a simple-mode lead is converted
+/// into) share its effective trace rather than getting traces of their own.
+pub async fn share_trace<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    from: (EntityKind, i64),
+    to: &[(EntityKind, i64)],
+) -> Result<(), ApiError> {
+    let portal = ctx.actor.portal_id;
+    let Some(b) = s.entity_bindings(portal, from.0, from.1, 1).await?.pop() else {
+        return Ok(());
+    };
+    for (kind, id) in to {
+        bind_record(s, ctx, b.trace_id, *kind, *id).await?;
     }
     Ok(())
 }
@@ -568,8 +586,8 @@ pub async fn entity_get<S: Storage>(
     if id <= 0 {
         return Err(ApiError::id_not_defined());
     }
-    match engine::record_access(s, ctx, kind, id, Action::Read).await? {
-        Access::Allowed => {}
+    match engine::access(s, ctx, kind, id, Action::Read).await? {
+        Access::Granted => {}
         Access::Denied => return Err(ApiError::access_denied()),
         Access::Missing => return Err(ApiError::not_found()),
     }

@@ -5,10 +5,16 @@
 #![allow(dead_code)]
 
 use bx_wire::ApiError;
+use crm::card::CardKey;
+use crm::currency::Currency;
 use crm::eval::{self, RowAccess};
-use crm::query::{Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status};
-use crm::tracking::{Binding, Source, Trace, TraceChannel, TraceData, TrackingSettings};
-use crm::{Assignments, EntityKind, Storage};
+use crm::event::Event;
+use crm::product_row::ProductRow;
+use crm::query::{Binding, Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status, UfCol};
+use crm::tracking::{
+    Binding as TraceBinding, Source, Trace, TraceChannel, TraceData, TrackingSettings,
+};
+use crm::{Assignments, ColumnType, EntityKind, Storage, UserField};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
@@ -32,13 +38,26 @@ pub struct MemStore {
     pub multifields: Vec<StoredMultifield>,
     pub statuses: Vec<Status>,
     pub currencies: Vec<String>,
+    /// (owner kind, portal, owner id, bound kind) → bindings in stored order.
+    pub bindings: BTreeMap<(EntityKind, i64, i64, EntityKind), Vec<Binding>>,
+    /// (portal, row) in insertion order.
+    pub product_rows: Vec<(i64, ProductRow)>,
+    next_row: i64,
+    pub cards: HashMap<(i64, CardKey), Value>,
+    /// User-field definitions with their portal.
+    pub user_fields: Vec<(i64, UserField)>,
+    /// Files given for file user fields: (portal, id, name, size).
+    pub files: Vec<(i64, i64, String, i64)>,
+    /// Events enqueued, in order.
+    pub events: Vec<Event>,
     /// Sales Intelligence: settings per portal (defaults when absent), sources, traces, bindings.
     pub tracking_settings: HashMap<i64, TrackingSettings>,
     pub sources: Vec<(i64, Source)>,
     pub traces: BTreeMap<(i64, i64), Trace>,
-    pub bindings: Vec<(i64, Binding)>,
+    pub trace_bindings: Vec<(i64, TraceBinding)>,
     next_id: i64,
     next_mf: i64,
+    next_uf: i64,
     next_source: i64,
     next_trace: i64,
     /// Names of the trait methods called, in order.
@@ -86,8 +105,8 @@ impl MemStore {
 
     /// The traces bound to a record, effective first.
     pub fn traces_of(&self, portal: i64, kind: EntityKind, id: i64) -> Vec<&Trace> {
-        let mut b: Vec<&Binding> = self
-            .bindings
+        let mut b: Vec<&TraceBinding> = self
+            .trace_bindings
             .iter()
             .filter(|(p, b)| *p == portal && b.kind == kind && b.entity_id == id)
             .map(|(_, b)| b)
@@ -169,19 +188,33 @@ impl MemStore {
     }
 }
 
+/// A stored JSON value as the SQL stores compare it: numbers (and booleans as 1/0) for numeric
+/// user fields, anything else NULL there; text for text ones.
+fn uf_scalar(v: &Value, ty: ColumnType) -> DbValue {
+    match (ty, v) {
+        (_, Value::Null) => DbValue::Null,
+        (ColumnType::Text, Value::String(s)) => DbValue::Text(s.clone()),
+        (ColumnType::Text, other) => DbValue::Text(other.to_string()),
+        (_, Value::Bool(b)) => DbValue::Int(i64::from(*b)),
+        (_, Value::Number(n)) => n
+            .as_i64()
+            .map_or(DbValue::Real(n.as_f64().unwrap_or(0.0)), DbValue::Int),
+        _ => DbValue::Null,
+    }
+}
+
+fn uf_value(rec: &Record, uf: &UfCol) -> DbValue {
+    match rec.uf.get(&uf.name) {
+        None => DbValue::Null,
+        Some(v) => uf_scalar(v, uf.ty),
+    }
+}
+
 fn value(id: i64, rec: &Record, col: &Col) -> DbValue {
     match col {
         Col::Column("id") => DbValue::Int(id),
         Col::Column(c) => rec.cols.get(c).cloned().unwrap_or(DbValue::Null),
-        Col::Uf(name) => match rec.uf.get(name) {
-            None | Some(Value::Null) => DbValue::Null,
-            Some(Value::Bool(b)) => DbValue::Int(i64::from(*b)),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map_or(DbValue::Real(n.as_f64().unwrap_or(0.0)), DbValue::Int),
-            Some(Value::String(s)) => DbValue::Text(s.clone()),
-            Some(other) => DbValue::Text(other.to_string()),
-        },
+        Col::Uf(uf) => uf_value(rec, uf),
     }
 }
 
@@ -200,6 +233,24 @@ impl RowAccess for View<'_> {
     fn multifield_values(&self, type_id: &str) -> Vec<String> {
         self.store
             .values_of(self.q.kind, self.q.portal_id, self.id, type_id)
+    }
+
+    fn values(&self, col: &Col) -> Vec<DbValue> {
+        match col {
+            Col::Uf(uf) if uf.multiple => match self.rec.uf.get(&uf.name) {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|v| uf_scalar(v, uf.ty))
+                    .filter(|v| !v.is_null())
+                    .collect(),
+                // Like the SQL stores: a value that is not an array has no elements.
+                _ => vec![],
+            },
+            _ => match self.value(col) {
+                DbValue::Null => vec![],
+                v => vec![v],
+            },
+        }
     }
 }
 
@@ -263,7 +314,7 @@ impl Storage for MemStore {
         if removed {
             self.multifields
                 .retain(|m| !(m.kind == kind && m.portal == portal_id && m.mf.owner_id == id));
-            self.bindings
+            self.trace_bindings
                 .retain(|(p, b)| !(*p == portal_id && b.kind == kind && b.entity_id == id));
         }
         Ok(removed)
@@ -400,6 +451,373 @@ impl Storage for MemStore {
         Ok(self.currencies.clone())
     }
 
+    async fn bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+    ) -> Result<Vec<Binding>, ApiError> {
+        self.calls.push("bindings");
+        let mut out = self
+            .bindings
+            .get(&(owner, portal_id, owner_id, bound))
+            .cloned()
+            .unwrap_or_default();
+        out.sort_by_key(|b| (b.sort, b.id));
+        Ok(out)
+    }
+
+    async fn set_bindings(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+        bound: EntityKind,
+        bindings: &[Binding],
+    ) -> Result<(), ApiError> {
+        self.calls.push("set_bindings");
+        self.bindings
+            .insert((owner, portal_id, owner_id, bound), bindings.to_vec());
+        Ok(())
+    }
+
+    async fn bound_owners(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        bound: EntityKind,
+        bound_id: i64,
+    ) -> Result<Vec<i64>, ApiError> {
+        self.calls.push("bound_owners");
+        Ok(self
+            .bindings
+            .iter()
+            .filter(|((o, p, _, b), list)| {
+                *o == owner
+                    && *p == portal_id
+                    && *b == bound
+                    && list.iter().any(|x| x.id == bound_id)
+            })
+            .map(|((_, _, id, _), _)| *id)
+            .collect())
+    }
+
+    async fn product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_ids: &[i64],
+    ) -> Result<Vec<ProductRow>, ApiError> {
+        self.calls.push("product_rows");
+        let mut out: Vec<ProductRow> = self
+            .product_rows
+            .iter()
+            .filter(|(p, r)| {
+                *p == portal_id && r.owner_kind == owner && owner_ids.contains(&r.owner_id)
+            })
+            .map(|(_, r)| r.clone())
+            .collect();
+        out.sort_by_key(|r| (r.owner_id, r.sort, r.id));
+        Ok(out)
+    }
+
+    async fn product_row(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> Result<Option<ProductRow>, ApiError> {
+        self.calls.push("product_row");
+        Ok(self
+            .product_rows
+            .iter()
+            .find(|(p, r)| *p == portal_id && r.id == id)
+            .map(|(_, r)| r.clone()))
+    }
+
+    async fn insert_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_product_row");
+        self.next_row += 1;
+        let mut row = row.clone();
+        row.id = self.next_row;
+        self.product_rows.push((portal_id, row));
+        Ok(self.next_row)
+    }
+
+    async fn update_product_row(
+        &mut self,
+        portal_id: i64,
+        row: &ProductRow,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("update_product_row");
+        match self
+            .product_rows
+            .iter_mut()
+            .find(|(p, r)| *p == portal_id && r.id == row.id)
+        {
+            Some((_, r)) => {
+                *r = row.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn status(&mut self, _portal_id: i64, id: i64) -> Result<Option<Status>, ApiError> {
+        self.calls.push("status");
+        Ok(self.statuses.iter().find(|s| s.id == id).cloned())
+    }
+
+    async fn insert_status(&mut self, _portal_id: i64, status: &Status) -> Result<i64, ApiError> {
+        self.calls.push("insert_status");
+        let id = self.statuses.iter().map(|s| s.id).max().unwrap_or(0) + 1;
+        self.statuses.push(Status {
+            id,
+            ..status.clone()
+        });
+        Ok(id)
+    }
+
+    async fn update_status(&mut self, _portal_id: i64, status: &Status) -> Result<bool, ApiError> {
+        self.calls.push("update_status");
+        match self.statuses.iter_mut().find(|s| s.id == status.id) {
+            Some(s) => {
+                s.name = status.name.clone();
+                s.sort = status.sort;
+                s.color = status.color.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_product_row(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_product_row");
+        let before = self.product_rows.len();
+        self.product_rows
+            .retain(|(p, r)| !(*p == portal_id && r.id == id));
+        Ok(self.product_rows.len() != before)
+    }
+
+    async fn delete_product_rows(
+        &mut self,
+        owner: EntityKind,
+        portal_id: i64,
+        owner_id: i64,
+    ) -> Result<(), ApiError> {
+        self.calls.push("delete_product_rows");
+        self.product_rows
+            .retain(|(p, r)| !(*p == portal_id && r.owner_kind == owner && r.owner_id == owner_id));
+        Ok(())
+    }
+
+    async fn delete_status(&mut self, _portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_status");
+        let before = self.statuses.len();
+        self.statuses.retain(|s| s.id != id);
+        Ok(self.statuses.len() != before)
+    }
+
+    async fn currency_list(&mut self, _portal_id: i64) -> Result<Vec<Currency>, ApiError> {
+        self.calls.push("currency_list");
+        Ok(self
+            .currencies
+            .iter()
+            .zip(1..)
+            .map(|(code, i)| Currency {
+                code: code.clone(),
+                sort: i * 100,
+                base: i == 1,
+                amount_cnt: 1,
+                amount: 1.0,
+                date_update: 0,
+            })
+            .collect())
+    }
+
+    async fn find_by_comm(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        type_id: &str,
+        keys: &[String],
+        limit: Option<i64>,
+    ) -> Result<Vec<i64>, ApiError> {
+        self.calls.push("find_by_comm");
+        let mut ids: Vec<i64> = self
+            .multifields
+            .iter()
+            .filter(|m| {
+                m.kind == kind
+                    && m.portal == portal_id
+                    && m.mf.type_id == type_id
+                    && keys.contains(&crm::duplicate::comm_key(type_id, &m.mf.value))
+            })
+            .map(|m| m.mf.owner_id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.truncate(limit.map_or(usize::MAX, |l| l as usize));
+        Ok(ids)
+    }
+
+    async fn card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<Option<Value>, ApiError> {
+        self.calls.push("card_config");
+        Ok(self.cards.get(&(portal_id, key.clone())).cloned())
+    }
+
+    async fn save_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+        sections: &Value,
+    ) -> Result<(), ApiError> {
+        self.calls.push("save_card_config");
+        self.cards
+            .insert((portal_id, key.clone()), sections.clone());
+        Ok(())
+    }
+
+    async fn delete_card_config(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("delete_card_config");
+        Ok(self.cards.remove(&(portal_id, key.clone())).is_some())
+    }
+
+    async fn delete_personal_card_configs(
+        &mut self,
+        portal_id: i64,
+        key: &CardKey,
+    ) -> Result<u64, ApiError> {
+        self.calls.push("delete_personal_card_configs");
+        let before = self.cards.len();
+        self.cards.retain(|(p, k), _| {
+            !(*p == portal_id
+                && k.kind == key.kind
+                && k.variant == key.variant
+                && k.user_id.is_some())
+        });
+        Ok((before - self.cards.len()) as u64)
+    }
+
+    async fn user_fields(
+        &mut self,
+        portal_id: i64,
+        entity_id: Option<&str>,
+    ) -> Result<Vec<UserField>, ApiError> {
+        self.calls.push("user_fields");
+        let mut out: Vec<UserField> = self
+            .user_fields
+            .iter()
+            .filter(|(p, uf)| *p == portal_id && entity_id.is_none_or(|e| uf.entity_id == e))
+            .map(|(_, uf)| uf.clone())
+            .collect();
+        out.sort_by_key(|uf| (uf.sort, uf.id));
+        for uf in &mut out {
+            uf.items.sort_by_key(|i| (i.sort, i.id));
+        }
+        Ok(out)
+    }
+
+    async fn insert_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_user_field");
+        self.next_uf += 1;
+        let id = self.next_uf;
+        let mut uf = field.clone();
+        uf.id = id;
+        for item in &mut uf.items {
+            self.next_uf += 1;
+            item.id = self.next_uf;
+        }
+        self.user_fields.push((portal_id, uf));
+        Ok(id)
+    }
+
+    async fn update_user_field(
+        &mut self,
+        portal_id: i64,
+        field: &UserField,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("update_user_field");
+        let mut next = self.next_uf;
+        let Some((_, stored)) = self
+            .user_fields
+            .iter_mut()
+            .find(|(p, uf)| *p == portal_id && uf.id == field.id)
+        else {
+            return Ok(false);
+        };
+        let mut uf = field.clone();
+        uf.field_name = stored.field_name.clone();
+        uf.user_type = stored.user_type;
+        uf.entity_id = stored.entity_id.clone();
+        uf.multiple = stored.multiple;
+        for item in &mut uf.items {
+            if item.id == 0 {
+                next += 1;
+                item.id = next;
+            }
+        }
+        *stored = uf;
+        self.next_uf = next;
+        Ok(true)
+    }
+
+    async fn delete_user_field(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_user_field");
+        let before = self.user_fields.len();
+        self.user_fields
+            .retain(|(p, uf)| !(*p == portal_id && uf.id == id));
+        Ok(self.user_fields.len() != before)
+    }
+
+    async fn remove_user_field_values(
+        &mut self,
+        kind: EntityKind,
+        portal_id: i64,
+        field_name: &str,
+    ) -> Result<(), ApiError> {
+        self.calls.push("remove_user_field_values");
+        if let Some(table) = self.records.get_mut(&(kind, portal_id)) {
+            for rec in table.values_mut() {
+                rec.uf.remove(field_name);
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_file(
+        &mut self,
+        portal_id: i64,
+        name: &str,
+        size: i64,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_file");
+        let id = self.files.len() as i64 + 1;
+        self.files.push((portal_id, id, name.to_string(), size));
+        Ok(id)
+    }
+    async fn enqueue_event(&mut self, event: &Event) -> Result<(), ApiError> {
+        self.calls.push("enqueue_event");
+        self.events.push(event.clone());
+        Ok(())
+    }
+
     async fn tracking_settings(&mut self, portal_id: i64) -> Result<TrackingSettings, ApiError> {
         self.calls.push("tracking_settings");
         Ok(self
@@ -528,22 +946,22 @@ impl Storage for MemStore {
     ) -> Result<(), ApiError> {
         self.calls.push("bind_trace");
         let seq = self
-            .bindings
+            .trace_bindings
             .iter()
             .filter(|(p, b)| *p == portal_id && b.kind == kind && b.entity_id == entity_id)
             .map(|(_, b)| b.seq)
             .max()
             .unwrap_or(0)
             + 1;
-        self.bindings.retain(|(p, b)| {
+        self.trace_bindings.retain(|(p, b)| {
             !(*p == portal_id
                 && b.trace_id == trace_id
                 && b.kind == kind
                 && b.entity_id == entity_id)
         });
-        self.bindings.push((
+        self.trace_bindings.push((
             portal_id,
-            Binding {
+            TraceBinding {
                 trace_id,
                 kind,
                 entity_id,
@@ -558,10 +976,10 @@ impl Storage for MemStore {
         &mut self,
         portal_id: i64,
         trace_id: i64,
-    ) -> Result<Vec<Binding>, ApiError> {
+    ) -> Result<Vec<TraceBinding>, ApiError> {
         self.calls.push("trace_bindings");
         Ok(self
-            .bindings
+            .trace_bindings
             .iter()
             .filter(|(p, b)| *p == portal_id && b.trace_id == trace_id)
             .map(|(_, b)| *b)
@@ -574,10 +992,10 @@ impl Storage for MemStore {
         kind: EntityKind,
         entity_id: i64,
         limit: i64,
-    ) -> Result<Vec<Binding>, ApiError> {
+    ) -> Result<Vec<TraceBinding>, ApiError> {
         self.calls.push("entity_bindings");
-        let mut out: Vec<Binding> = self
-            .bindings
+        let mut out: Vec<TraceBinding> = self
+            .trace_bindings
             .iter()
             .filter(|(p, b)| *p == portal_id && b.kind == kind && b.entity_id == entity_id)
             .map(|(_, b)| *b)
@@ -595,19 +1013,19 @@ impl Storage for MemStore {
         entity_id: i64,
     ) -> Result<bool, ApiError> {
         self.calls.push("unbind_trace");
-        let before = self.bindings.len();
-        self.bindings.retain(|(p, b)| {
+        let before = self.trace_bindings.len();
+        self.trace_bindings.retain(|(p, b)| {
             !(*p == portal_id
                 && b.trace_id == trace_id
                 && b.kind == kind
                 && b.entity_id == entity_id)
         });
-        Ok(self.bindings.len() != before)
+        Ok(self.trace_bindings.len() != before)
     }
 
     async fn delete_trace(&mut self, portal_id: i64, trace_id: i64) -> Result<bool, ApiError> {
         self.calls.push("delete_trace");
-        self.bindings
+        self.trace_bindings
             .retain(|(p, b)| !(*p == portal_id && b.trace_id == trace_id));
         for ((p, _), t) in self.traces.iter_mut() {
             if *p == portal_id {

@@ -4,6 +4,7 @@
 use super::in_tx;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
+use crm::simple_mode::{self, CrmMode};
 use crm::{engine, Ctx, EntityKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +14,8 @@ enum Op {
     Get,
     List,
     Delete,
+    /// `crm.<entity>.fields`: the field table and the portal's user fields.
+    Fields,
 }
 
 impl Op {
@@ -34,12 +37,22 @@ pub fn register(r: &mut Registry, kind: EntityKind) {
             Box::pin(run(call, kind, op))
         });
     }
-    r.add(&format!("{prefix}fields"), Scope::Crm, move |_call| {
-        Box::pin(async move { Ok(engine::fields(kind).into()) })
+    r.add(&format!("{prefix}fields"), Scope::Crm, move |call| {
+        Box::pin(run(call, kind, Op::Fields))
     });
 }
 
 async fn run(call: Call, kind: EntityKind, op: Op) -> Result<Output, ApiError> {
+    // In simple CRM mode leads are absent: an added lead becomes a deal at once.
+    let hidden = CrmMode::of(&call.caller.portal.crm_mode).hides(kind);
+    if hidden {
+        match op {
+            Op::Get | Op::Delete => return simple_mode::get_or_delete(&call.params),
+            Op::Update => return simple_mode::update(&call.params),
+            Op::List => return simple_mode::list(&call.params),
+            Op::Add | Op::Fields => {}
+        }
+    }
     let actor = call.caller.actor();
     let settings = call.caller.settings();
     let params = call.params;
@@ -52,11 +65,13 @@ async fn run(call: Call, kind: EntityKind, op: Op) -> Result<Output, ApiError> {
                 now,
             };
             match op {
+                Op::Add if hidden => simple_mode::add_lead(tx, &ctx, &params).await,
                 Op::Add => engine::add(tx, &ctx, kind, &params).await,
                 Op::Update => engine::update(tx, &ctx, kind, &params).await,
                 Op::Get => engine::get(tx, &ctx, kind, &params).await,
                 Op::List => engine::list(tx, &ctx, kind, &params).await,
                 Op::Delete => engine::delete(tx, &ctx, kind, &params).await,
+                Op::Fields => engine::fields(tx, &ctx, kind).await,
             }
         })
     })

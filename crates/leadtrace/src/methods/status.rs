@@ -1,16 +1,39 @@
 //! Status dictionaries (`crm.status.*`): stages, sources, salutations and the other lists.
 
-use super::in_tx;
-use crate::registry::{Call, Registry, Scope};
-use bx_wire::{ApiError, Output};
-use crm::{status, Ctx};
+use super::crm_call;
+use crate::registry::{Registry, Scope};
+use crm::status;
 
 pub fn register(r: &mut Registry) {
     r.add("crm.status.list", Scope::Crm, |call| {
-        Box::pin(read(call, false))
+        Box::pin(crm_call(call, false, |tx, ctx, p| {
+            Box::pin(status::list(tx, ctx, p))
+        }))
+    });
+    r.add("crm.status.get", Scope::Crm, |call| {
+        Box::pin(crm_call(call, false, |tx, ctx, p| {
+            Box::pin(status::get(tx, ctx, p))
+        }))
+    });
+    r.add("crm.status.add", Scope::Crm, |call| {
+        Box::pin(crm_call(call, true, |tx, ctx, p| {
+            Box::pin(status::add(tx, ctx, p))
+        }))
+    });
+    r.add("crm.status.update", Scope::Crm, |call| {
+        Box::pin(crm_call(call, true, |tx, ctx, p| {
+            Box::pin(status::update(tx, ctx, p))
+        }))
+    });
+    r.add("crm.status.delete", Scope::Crm, |call| {
+        Box::pin(crm_call(call, true, |tx, ctx, p| {
+            Box::pin(status::delete(tx, ctx, p))
+        }))
     });
     r.add("crm.status.entity.items", Scope::Crm, |call| {
-        Box::pin(read(call, true))
+        Box::pin(crm_call(call, false, |tx, ctx, p| {
+            Box::pin(status::entity_items(tx, ctx, p))
+        }))
     });
     r.add("crm.status.entity.types", Scope::Crm, |_| {
         Box::pin(async { Ok(status::entity_types().into()) })
@@ -18,26 +41,4 @@ pub fn register(r: &mut Registry) {
     r.add("crm.status.fields", Scope::Crm, |_| {
         Box::pin(async { Ok(status::fields().into()) })
     });
-}
-
-async fn read(call: Call, entity_items: bool) -> Result<Output, ApiError> {
-    let actor = call.caller.actor();
-    let settings = call.caller.settings();
-    let params = call.params;
-    let now = chrono::Utc::now().timestamp();
-    in_tx(call.state.store(), false, move |tx| {
-        Box::pin(async move {
-            let ctx = Ctx {
-                actor: &actor,
-                settings: &settings,
-                now,
-            };
-            if entity_items {
-                status::entity_items(tx, &ctx, &params).await
-            } else {
-                status::list(tx, &ctx, &params).await
-            }
-        })
-    })
-    .await
 }

@@ -1,13 +1,10 @@
 //! System methods clients call at start-up (spec/system-methods.md §1): `server.time`, `scope`,
-//! `methods`, `method.get`, `profile`, `user.current`.
+//! `methods`, `method.get`, `profile`. (`user.current` is with the other user methods.)
 
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::envelope::format_datetime;
-use bx_wire::{names, php, ApiError, Output};
+use bx_wire::{names, php, Output};
 use serde_json::{json, Value};
-
-/// Every scope this server knows (what `scope` with `full=true` lists).
-const ALL_SCOPES: [&str; 2] = ["crm", "user"];
 
 pub fn register(r: &mut Registry) {
     r.add("server.time", Scope::Basic, |call| {
@@ -28,9 +25,6 @@ pub fn register(r: &mut Registry) {
     r.add("profile", Scope::Basic, |call| {
         Box::pin(async move { Ok(profile(&call)) })
     });
-    r.add("user.current", Scope::User, |call| {
-        Box::pin(async move { user_current(&call) })
-    });
 }
 
 fn flag(call: &Call, name: &str) -> bool {
@@ -41,7 +35,18 @@ fn flag(call: &Call, name: &str) -> bool {
 
 fn scope(call: &Call) -> Output {
     let list: Vec<Value> = if flag(call, "full") {
-        ALL_SCOPES.iter().map(|s| json!(s)).collect()
+        // Every scope some method of this server needs (Bitrix24 lists only real scopes).
+        let mut all: Vec<&str> = call
+            .state
+            .registry()
+            .iter()
+            .map(|m| m.scope)
+            .filter(|s| *s != Scope::Basic)
+            .map(Scope::name)
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all.into_iter().map(|s| json!(s)).collect()
     } else {
         // Bitrix24 lists only real scopes; `basic` is implied.
         call.caller
@@ -54,17 +59,21 @@ fn scope(call: &Call) -> Output {
     Value::Array(list).into()
 }
 
+/// `methods`: with `scope=X` the methods of that scope (`scope=` with no value: the common,
+/// always-available ones), with `full=true` every method, else the ones the caller's scopes
+/// allow plus the common ones.
 fn methods(call: &Call) -> Output {
-    let wanted = names::any_case(&call.params, "scope")
-        .map(php::to_php_string)
-        .filter(|s| !s.is_empty());
+    let wanted =
+        names::any_case(&call.params, "scope").map(|v| php::to_php_string(v).trim().to_string());
     let full = flag(call, "full");
     let names: Vec<Value> = call
         .state
         .registry()
         .iter()
         .filter(|m| match &wanted {
-            Some(s) => m.scope.name().eq_ignore_ascii_case(s),
+            Some(s) if s.is_empty() => m.scope == Scope::Basic,
+            // `user_brief` and `user_basic` name the `user` methods too.
+            Some(s) => m.scope != Scope::Basic && m.scope.granted(std::slice::from_ref(s)),
             None => full || m.scope.granted(&call.caller.scopes),
         })
         .map(|m| json!(m.name))
@@ -99,33 +108,4 @@ fn profile(call: &Call) -> Output {
         "TIME_ZONE": "",
     })
     .into()
-}
-
-fn user_current(call: &Call) -> Result<Output, ApiError> {
-    let u = &call.caller.user;
-    let offset = call.caller.offset();
-    let last_login = u.last_login.unwrap_or(u.date_register);
-    let local = |t: i64, fmt: &str| {
-        chrono::DateTime::from_timestamp(t, 0)
-            .map(|d| d.with_timezone(&offset).format(fmt).to_string())
-            .unwrap_or_default()
-    };
-    Ok(json!({
-        "ID": u.id.to_string(),
-        "ACTIVE": u.active,
-        "NAME": u.name,
-        "LAST_NAME": u.last_name,
-        "EMAIL": u.email,
-        "LAST_LOGIN": format_datetime(last_login, offset),
-        "DATE_REGISTER": format_datetime(u.date_register, offset),
-        "IS_ONLINE": "Y",
-        "TIMESTAMP_X": local(u.date_register, "%d.%m.%Y %H:%M:%S"),
-        "LAST_ACTIVITY_DATE": local(last_login, "%Y-%m-%d %H:%M:%S"),
-        "PERSONAL_GENDER": "",
-        "PERSONAL_BIRTHDAY": "",
-        "WORK_POSITION": "",
-        "UF_EMPLOYMENT_DATE": "",
-        "UF_DEPARTMENT": [1],
-    })
-    .into())
 }

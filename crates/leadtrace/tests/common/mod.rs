@@ -22,9 +22,14 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    spawn_on(store::testing::fresh_url(backend).await, adjust).await
+}
+
+/// A server on an existing database (e.g. a second start on the database of a stopped one).
+pub async fn spawn_on(database_url: String, adjust: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let mut config = ServeConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: store::testing::fresh_url(backend).await,
+        database_url,
         webhook_code: Some(CODE.to_string()),
         ..Default::default()
     };
@@ -110,6 +115,34 @@ impl TestApp {
             .unwrap_or_else(|| panic!("add returned {}", r.body))
     }
 
+    /// Adds a record with `crm.{entity}.add` (`entity`: `deal`, `contact`, ...) and returns its id.
+    pub async fn add(&self, entity: &str, fields: Value) -> i64 {
+        let r = self
+            .call(&format!("crm.{entity}.add"), json!({ "fields": fields }))
+            .await;
+        r.result()
+            .as_i64()
+            .unwrap_or_else(|| panic!("crm.{entity}.add returned {}", r.body))
+    }
+
+    /// `crm.{entity}.get` of a record that must exist.
+    pub async fn record(&self, entity: &str, id: i64) -> Value {
+        self.call(&format!("crm.{entity}.get"), json!({ "id": id }))
+            .await
+            .result()
+            .clone()
+    }
+
+    /// The ids of a legacy list answer.
+    pub fn ids(r: &Reply) -> Vec<i64> {
+        r.result()
+            .as_array()
+            .unwrap_or_else(|| panic!("not a list: {}", r.body))
+            .iter()
+            .map(|item| item["ID"].as_str().unwrap().parse().unwrap())
+            .collect()
+    }
+
     pub async fn get(&self, url: &str) -> Reply {
         reply(self.client.get(url).send().await.unwrap()).await
     }
@@ -180,6 +213,7 @@ impl TestApp {
             user_id: 1,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             expires_at: chrono::Utc::now().timestamp() + ttl,
+            app_id: None,
         };
         let t = token.token.clone();
         self.running

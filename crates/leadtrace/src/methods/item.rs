@@ -1,0 +1,70 @@
+//! `crm.item.add/update/get/list/delete/fields`: the universal item API for every family whose
+//! field table exists (`crm::item::served_kind`); the `crm::item` view of the engine does the work.
+
+use super::in_tx;
+use crate::registry::{Call, Registry, Scope};
+use bx_wire::{ApiError, Output};
+use crm::{item, Ctx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Add,
+    Update,
+    Get,
+    List,
+    Delete,
+}
+
+impl Op {
+    fn writes(self) -> bool {
+        matches!(self, Op::Add | Op::Update | Op::Delete)
+    }
+}
+
+pub fn register(r: &mut Registry) {
+    for (name, op) in [
+        ("crm.item.add", Op::Add),
+        ("crm.item.update", Op::Update),
+        ("crm.item.get", Op::Get),
+        ("crm.item.list", Op::List),
+        ("crm.item.delete", Op::Delete),
+    ] {
+        r.add(name, Scope::Crm, move |call| Box::pin(run(call, op)));
+    }
+    r.add("crm.item.fields", Scope::Crm, |call| {
+        Box::pin(async move {
+            let actor = call.caller.actor();
+            let settings = call.caller.settings();
+            let ctx = Ctx {
+                actor: &actor,
+                settings: &settings,
+                now: chrono::Utc::now().timestamp(),
+            };
+            item::fields(&ctx, &call.params)
+        })
+    });
+}
+
+async fn run(call: Call, op: Op) -> Result<Output, ApiError> {
+    let actor = call.caller.actor();
+    let settings = call.caller.settings();
+    let params = call.params;
+    let now = chrono::Utc::now().timestamp();
+    in_tx(call.state.store(), op.writes(), move |tx| {
+        Box::pin(async move {
+            let ctx = Ctx {
+                actor: &actor,
+                settings: &settings,
+                now,
+            };
+            match op {
+                Op::Add => item::add(tx, &ctx, &params).await,
+                Op::Update => item::update(tx, &ctx, &params).await,
+                Op::Get => item::get(tx, &ctx, &params).await,
+                Op::List => item::list(tx, &ctx, &params).await,
+                Op::Delete => item::delete(tx, &ctx, &params).await,
+            }
+        })
+    })
+    .await
+}

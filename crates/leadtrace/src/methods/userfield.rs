@@ -1,0 +1,68 @@
+//! `crm.<entity>.userfield.{add,update,get,list,delete}` (leads.md §5): one set of handlers for
+//! every entity type that has a field table; `crm::userfield` does the work.
+
+use super::in_tx;
+use crate::registry::{Call, Registry, Scope};
+use bx_wire::{ApiError, Output};
+use crm::{userfield, Ctx, EntityKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Add,
+    Update,
+    Get,
+    List,
+    Delete,
+}
+
+impl Op {
+    fn writes(self) -> bool {
+        matches!(self, Op::Add | Op::Update | Op::Delete)
+    }
+}
+
+/// Registers the methods for every entity type whose field table exists, so a family gets its
+/// user fields as soon as it gets its fields.
+pub fn register(r: &mut Registry) {
+    for kind in EntityKind::ALL {
+        if kind.fields().is_empty() {
+            continue;
+        }
+        let prefix = format!("crm.{}.userfield.", kind.method_name());
+        for (name, op) in [
+            ("add", Op::Add),
+            ("update", Op::Update),
+            ("get", Op::Get),
+            ("list", Op::List),
+            ("delete", Op::Delete),
+        ] {
+            r.add(&format!("{prefix}{name}"), Scope::Crm, move |call| {
+                Box::pin(run(call, kind, op))
+            });
+        }
+    }
+}
+
+async fn run(call: Call, kind: EntityKind, op: Op) -> Result<Output, ApiError> {
+    let actor = call.caller.actor();
+    let settings = call.caller.settings();
+    let params = call.params;
+    let now = chrono::Utc::now().timestamp();
+    in_tx(call.state.store(), op.writes(), move |tx| {
+        Box::pin(async move {
+            let ctx = Ctx {
+                actor: &actor,
+                settings: &settings,
+                now,
+            };
+            match op {
+                Op::Add => userfield::add(tx, &ctx, kind, &params).await,
+                Op::Update => userfield::update(tx, &ctx, kind, &params).await,
+                Op::Get => userfield::get(tx, &ctx, kind, &params).await,
+                Op::List => userfield::list(tx, &ctx, kind, &params).await,
+                Op::Delete => userfield::delete(tx, &ctx, kind, &params).await,
+            }
+        })
+    })
+    .await
+}
