@@ -3,6 +3,7 @@ import { AjaxError, ApiVersion, B24Hook } from '@bitrix24/b24jssdk'
 import { Suite, check, eq, idsOf } from './harness.mjs'
 import * as sc from './scenarios.mjs'
 import { b24jssdkEventReceived } from './events_cases.mjs'
+import * as tracking from './tracking_cases.mjs'
 
 const suite = new Suite('b24jssdk')
 
@@ -163,6 +164,7 @@ suite.case('batch_chained_refs', async (ctx) => {
 })
 
 suite.case('event_received', b24jssdkEventReceived)
+tracking.register(suite, client)
 
 // ================================================================ entity families
 

@@ -9,6 +9,7 @@ from b24pysdk.errors import BitrixAPIError
 import scenarios as sc
 from harness import Suite, check, eq, ids_of
 import events_cases
+import tracking_cases
 
 suite = Suite("b24pysdk")
 
@@ -351,6 +352,9 @@ def system_dictionaries(ctx):
     contact = c.crm.contact.add({"NAME": "Dup", "COMMENTS": ctx.marker,
                                  "PHONE": [{"VALUE": ctx.phone(11), "VALUE_TYPE": "WORK"}]}).result
     sc.check_duplicates(c.crm.duplicate.findbycomm("PHONE", [ctx.phone(11)], entity_type="CONTACT").result, contact)
+
+
+tracking_cases.register(suite, tracking_cases.B24pysdkAdapter)
 
 
 if __name__ == "__main__":

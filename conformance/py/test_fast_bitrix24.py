@@ -14,6 +14,7 @@ from fast_bitrix24.utils import http_build_query  # the encoder the library uses
 import scenarios as sc
 from harness import Suite, check, eq
 import events_cases
+import tracking_cases
 
 suite = Suite("fast_bitrix24")
 
@@ -336,6 +337,9 @@ def system_dictionaries(ctx):
                                                     "PHONE": [{"VALUE": ctx.phone(11), "VALUE_TYPE": "WORK"}]}})
     found = raw(b, "crm.duplicate.findbycomm", {"type": "PHONE", "values": [ctx.phone(11)], "entity_type": "CONTACT"})
     sc.check_duplicates(found["result"], contact)
+
+
+tracking_cases.register(suite, tracking_cases.FastBitrix24Adapter)
 
 
 if __name__ == "__main__":

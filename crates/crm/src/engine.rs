@@ -5,6 +5,11 @@
 //! names a lead field except through those. The `*_record` functions are the shared core and take
 //! parsed input; `add`/`update`/`get`/`list`/`delete` are the legacy view over them (parameters
 //! and output of `crm.<entity>.*`), `crate::item` is the `crm.item.*` view.
+//!
+//! Sales Intelligence: the legacy `add`/`update` make traces in the same transaction (`TRACE`, the
+//! UTM fields, channel `rest`, the attribution window; `tracking::service`), by passing
+//! `Tracking::Rest` to the cores. `crm.item.add`/`update` pass `Tracking::Off` (spec §3: "no trace
+//! is created by `crm.item.*`").
 
 use crate::actor::{Action, Level};
 use crate::binding::{self, OwnerColumn, Relation};
@@ -18,6 +23,7 @@ use crate::output;
 use crate::query::{Binding, CmpOp, Col, Cond, DbValue, ListQuery, Multifield, Order, Row, Status};
 use crate::select::{self, Selection};
 use crate::storage::{Assignments, Storage};
+use crate::tracking::{self, Tracking, Utm, UTM_FIELDS};
 use crate::userfield;
 use crate::wire;
 use crate::Ctx;
@@ -634,13 +640,15 @@ pub async fn read_record<S: Storage>(
     Ok(stored)
 }
 
-/// Creates a record from normalised input; returns its id.
+/// Creates a record from normalised input; returns its id. With `Tracking::Rest` the record also
+/// gets its Sales Intelligence trace.
 pub async fn add_record<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
     input: &Input,
     dialect: Dialect,
+    tracking: Tracking,
 ) -> Result<i64, ApiError> {
     let level = ctx.actor.level(kind, Action::Add);
     if level == Level::None {
@@ -694,6 +702,7 @@ pub async fn add_record<S: Storage>(
     if !derived.is_empty() {
         s.update_entity(kind, portal, id, derived, None).await?;
     }
+    let contact_ids = contacts_of(&draft, &plans);
     for (rel, old, new) in plans {
         binding::save(s, ctx, rel, id, &old, &new, OwnerColumn::AlreadySet).await?;
     }
@@ -708,11 +717,23 @@ pub async fn add_record<S: Storage>(
                 .await?;
         }
     }
+    if tracking == Tracking::Rest {
+        let added = tracking::RecordAdded {
+            kind,
+            id,
+            utm: utm_of(&draft),
+            contact_ids,
+            company_id: id_in(&draft, "COMPANY_ID"),
+            trace: input.trace.as_ref(),
+        };
+        tracking::service::record_added(s, ctx, &added).await?;
+    }
     emit(s, ctx, kind, EntityAction::Add, id).await?;
     Ok(id)
 }
 
-/// Changes a record with normalised input.
+/// Changes a record with normalised input. With `Tracking::Rest` a change of the UTM fields may
+/// make a new trace.
 pub async fn update_record<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
@@ -720,6 +741,7 @@ pub async fn update_record<S: Storage>(
     id: i64,
     input: &Input,
     dialect: Dialect,
+    tracking: Tracking,
 ) -> Result<(), ApiError> {
     let level = ctx.actor.level(kind, Action::Update);
     if level == Level::None {
@@ -858,9 +880,52 @@ pub async fn update_record<S: Storage>(
     for (rel, old, new) in plans {
         binding::save(s, ctx, rel, id, &old, &new, OwnerColumn::AlreadySet).await?;
     }
+    if tracking == Tracking::Rest {
+        let mut before = Utm::default();
+        for field in UTM_FIELDS {
+            before.set(field, draft.stored(field).as_str().map(str::to_string));
+        }
+        let changed = tracking::RecordUpdated {
+            kind,
+            id,
+            before,
+            after: utm_of(&draft),
+        };
+        tracking::service::record_updated(s, ctx, &changed).await?;
+    }
     // Bitrix24 fires `…Update` on every successful update call, changed or not (F5).
     emit(s, ctx, kind, EntityAction::Update, id).await?;
     Ok(())
+}
+
+/// The UTM fields of the record being written.
+fn utm_of(draft: &Draft) -> Utm {
+    let mut utm = Utm::default();
+    for field in UTM_FIELDS {
+        utm.set(field, draft.get(field).as_str().map(str::to_string));
+    }
+    utm
+}
+
+/// A positive id held in a field of the record being written.
+fn id_in(draft: &Draft, name: &str) -> Option<i64> {
+    draft.get(name).as_i64().filter(|id| *id > 0)
+}
+
+/// The contacts of a record being added, for its trace: the primary one (`CONTACT_ID`) first, then
+/// the other contacts bound by this add in their order.
+fn contacts_of(draft: &Draft, plans: &[(Relation, Vec<Binding>, Vec<Binding>)]) -> Vec<i64> {
+    let mut ids: Vec<i64> = id_in(draft, "CONTACT_ID").into_iter().collect();
+    for (rel, _, new) in plans {
+        if rel.bound == EntityKind::Contact {
+            for b in new {
+                if !ids.contains(&b.id) {
+                    ids.push(b.id);
+                }
+            }
+        }
+    }
+    ids
 }
 
 /// Deletes a record and everything that hangs on it.
@@ -1201,12 +1266,24 @@ pub async fn list_records<S: Storage>(
     })
 }
 
-/// `crm.<entity>.add`: the new id as a JSON integer.
+/// `crm.<entity>.add`: the new id as a JSON integer. Makes the record's trace.
 pub async fn add<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,
     kind: EntityKind,
     params: &Params,
+) -> Result<Output, ApiError> {
+    add_with(s, ctx, kind, params, Tracking::Rest).await
+}
+
+/// A legacy add; `tracking` says whether it makes a trace (records derived from another one, like
+/// those of a simple-mode conversion, share that record's trace instead).
+pub async fn add_with<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    kind: EntityKind,
+    params: &Params,
+    tracking: Tracking,
 ) -> Result<Output, ApiError> {
     let fields = required_fields(params)?;
     let options = array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
@@ -1219,7 +1296,7 @@ pub async fn add<S: Storage>(
         ctx.settings.time_zone,
         ctx.now,
     );
-    let id = add_record(s, ctx, kind, &input, Dialect::Legacy).await?;
+    let id = add_record(s, ctx, kind, &input, Dialect::Legacy, tracking).await?;
     Ok(Output::from(Value::from(id)))
 }
 
@@ -1235,7 +1312,7 @@ pub async fn update<S: Storage>(
     // REGISTER_SONET_EVENT / REGISTER_HISTORY_EVENT are accepted; there is no feed or history to write.
     array_param(params, "params", text::PARAMS_MUST_BE_ARRAY)?;
     let input = input::normalize(kind, fields, Mode::Update, ctx.settings.time_zone, ctx.now);
-    update_record(s, ctx, kind, id, &input, Dialect::Legacy).await?;
+    update_record(s, ctx, kind, id, &input, Dialect::Legacy, Tracking::Rest).await?;
     Ok(Output::from(Value::Bool(true)))
 }
 

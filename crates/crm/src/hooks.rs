@@ -176,6 +176,18 @@ pub fn after_insert(kind: EntityKind, id: i64) -> Vec<(&'static str, DbValue)> {
     }
 }
 
+/// Families whose new records inherit a client's source through the attribution window
+/// (sales-intelligence.md §9): leads and deals.
+pub fn uses_attribution_window(kind: EntityKind) -> bool {
+    matches!(kind, EntityKind::Lead | EntityKind::Deal)
+}
+
+/// Families whose REST-created records also bind their contact and company to their trace
+/// (sales-intelligence.md §3 step 4): deals.
+pub fn binds_clients_to_trace(kind: EntityKind) -> bool {
+    kind == EntityKind::Deal
+}
+
 /// Read access to the record being written, for derivations.
 pub trait Values {
     fn get(&self, name: &str) -> DbValue;

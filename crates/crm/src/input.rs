@@ -65,6 +65,9 @@ pub struct Input {
     /// `UF_CRM_*` values as given.
     pub uf: Map<String, Value>,
     pub multifields: Vec<MultifieldOp>,
+    /// `TRACE` of an add (sales-intelligence.md §3): add-only input, never a column and not in
+    /// the field table; dropped on update like other immutable input.
+    pub trace: Option<Value>,
 }
 
 impl Input {
@@ -146,9 +149,13 @@ fn writable(def: &FieldDef, mode: Mode) -> bool {
     !(def.immutable && mode == Mode::Update)
 }
 
+/// The add-only `TRACE` input of the legacy `*.add` methods.
+pub const TRACE: &str = "TRACE";
+
 /// Normalises `fields` (a PHP array; anything else yields nothing). Unknown keys, read-only
 /// fields and, on update, immutable ones are dropped silently; values that cannot be converted
 /// drop their field (a date that does not parse is ignored, decision of leads.md §3.8).
+/// `TRACE` is kept aside on add (`Input::trace`).
 pub fn normalize(kind: EntityKind, fields: &Value, mode: Mode, tz: Tz, now: i64) -> Input {
     let mut input = Input::default();
     let table = kind.fields();
@@ -172,6 +179,8 @@ pub fn normalize(kind: EntityKind, fields: &Value, mode: Mode, tz: Tz, now: i64)
             }
         } else if is_uf_name(&key) {
             input.uf.insert(key, value.clone());
+        } else if key == TRACE && matches!(mode, Mode::Add { .. }) && !value.is_null() {
+            input.trace = Some(value.clone());
         }
     }
     let position = |name: &str| {
@@ -359,6 +368,15 @@ mod tests {
             ADD,
         );
         assert_eq!(values(&i), vec![("TITLE", text("t"))]);
+        assert_eq!(i.trace, Some(json!("{}")));
+    }
+
+    #[test]
+    fn trace_is_add_only_and_exactly_spelled() {
+        assert_eq!(norm(json!({"TRACE": 15}), ADD).trace, Some(json!(15)));
+        assert_eq!(norm(json!({"TRACE": null}), ADD).trace, None);
+        assert_eq!(norm(json!({"trace": "{}"}), ADD).trace, None);
+        assert_eq!(norm(json!({"TRACE": "{}"}), Mode::Update).trace, None);
     }
 
     #[test]

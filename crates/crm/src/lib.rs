@@ -29,6 +29,7 @@ pub mod select;
 pub mod simple_mode;
 pub mod status;
 pub mod storage;
+pub mod tracking;
 pub mod user;
 pub mod userfield;
 mod wire;

@@ -10,6 +10,7 @@ use crate::engine;
 use crate::entity::EntityKind;
 use crate::query::{Binding, DbValue};
 use crate::storage::Storage;
+use crate::tracking::{self, Tracking};
 use crate::wire;
 use crate::Ctx;
 use bx_wire::error::text;
@@ -159,7 +160,8 @@ async fn add<S: Storage>(
 ) -> Result<i64, ApiError> {
     let mut params = Params::new();
     params.insert("fields".into(), Value::Object(fields));
-    let id = engine::add(s, ctx, kind, &params)
+    // The lead's trace is shared afterwards (`add_lead`); these records make none of their own.
+    let id = engine::add_with(s, ctx, kind, &params, Tracking::Off)
         .await?
         .result
         .as_i64()
@@ -255,7 +257,13 @@ pub async fn add_lead<S: Storage>(
     if let Some(c) = contact {
         f.insert("CONTACT_IDS".into(), Value::from(vec![c]));
     }
-    add(s, ctx, EntityKind::Deal, f, lead_id).await?;
+    let deal = add(s, ctx, EntityKind::Deal, f, lead_id).await?;
+    // The deal and its clients carry the lead's trace, as a REST-made deal binds its clients.
+    let shared: Vec<(EntityKind, i64)> = std::iter::once((EntityKind::Deal, deal))
+        .chain(contact.map(|c| (EntityKind::Contact, c)))
+        .chain(company.map(|c| (EntityKind::Company, c)))
+        .collect();
+    tracking::service::share_trace(s, ctx, (EntityKind::Lead, lead_id), &shared).await?;
 
     // The converted lead keeps its links to the new contact and company.
     if let Some(c) = contact {

@@ -7,6 +7,9 @@ use crate::entity::EntityKind;
 use crate::event::Event;
 use crate::product_row::ProductRow;
 use crate::query::{Binding, DbValue, ListQuery, Multifield, Row, Status};
+use crate::tracking::{
+    Binding as TraceBinding, Source, Trace, TraceChannel, TraceData, TrackingSettings,
+};
 use crate::userfield::UserField;
 use bx_wire::ApiError;
 use serde_json::{Map, Value};
@@ -310,4 +313,115 @@ pub trait Storage: Send {
     /// a rolled-back change sends nothing (spec/events.md §3).
     fn enqueue_event(&mut self, event: &Event)
         -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    // Sales Intelligence (`crate::tracking`).
+
+    /// The portal's Sales Intelligence settings; the defaults when they were never changed.
+    fn tracking_settings(
+        &mut self,
+        portal_id: i64,
+    ) -> impl Future<Output = Result<TrackingSettings, ApiError>> + Send;
+
+    /// Every source of the portal, active or not, with its match lists, ordered by id.
+    fn sources(
+        &mut self,
+        portal_id: i64,
+    ) -> impl Future<Output = Result<Vec<Source>, ApiError>> + Send;
+
+    /// Adds a source with its lists (`source.id` is ignored); returns the new id.
+    fn insert_source(
+        &mut self,
+        portal_id: i64,
+        source: &Source,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Replaces the fields and lists of source `source.id` (`created_at` is kept). False when
+    /// there is no such source.
+    fn update_source(
+        &mut self,
+        portal_id: i64,
+        source: &Source,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Deletes a source and its lists; traces that had it fall back to no source (0). False when
+    /// there is no such source.
+    fn delete_source(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Saves a trace with its pages and channels; returns its id.
+    fn insert_trace(
+        &mut self,
+        portal_id: i64,
+        trace: &TraceData,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Links a trace to the trace of one of its previous visits.
+    fn link_trace_child(
+        &mut self,
+        portal_id: i64,
+        parent_id: i64,
+        child_id: i64,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// Appends a channel to a trace unless the trace already has that exact `{code, value}`.
+    fn add_trace_channel(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+        channel: &TraceChannel,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// These traces (those that exist), with pages, channels and child ids, ordered by id.
+    fn traces(
+        &mut self,
+        portal_id: i64,
+        ids: &[i64],
+    ) -> impl Future<Output = Result<Vec<Trace>, ApiError>> + Send;
+
+    /// Binds a trace to a record, making it the record's effective trace (a binding that exists
+    /// is renewed).
+    fn bind_trace(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+        kind: EntityKind,
+        entity_id: i64,
+        now: i64,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// The bindings of a trace.
+    fn trace_bindings(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+    ) -> impl Future<Output = Result<Vec<TraceBinding>, ApiError>> + Send;
+
+    /// The bindings of a record, the effective one first (highest `seq`), at most `limit`.
+    fn entity_bindings(
+        &mut self,
+        portal_id: i64,
+        kind: EntityKind,
+        entity_id: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<TraceBinding>, ApiError>> + Send;
+
+    /// Removes one binding; false when there was none.
+    fn unbind_trace(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+        kind: EntityKind,
+        entity_id: i64,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Deletes a trace with its pages, channels, bindings and links to other traces (the traces
+    /// of its previous visits remain). False when there was no such trace.
+    fn delete_trace(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
 }

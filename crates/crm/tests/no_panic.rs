@@ -1,6 +1,7 @@
 //! Hostile input never panics: arbitrary JSON through the filter, select/order, input
 //! normalisation, date parsing, HTML clean-up, the engine's list/add/update/get with a user field
-//! of every type, the userfield methods, and the dictionary, card layout, duplicate and user methods.
+//! of every type, the userfield methods, the dictionary, card layout, duplicate and user methods,
+//! and Sales Intelligence (TRACE parsing, channel groups, the tracking and source methods).
 
 mod support;
 
@@ -56,6 +57,8 @@ fn key() -> impl Strategy<Value = String> {
         "CURRENCY_ID",
         "COMMENTS",
         "ASSIGNED_BY_ID",
+        "UTM_SOURCE",
+        "TRACE",
         "fields",
         "",
     ]);
@@ -186,8 +189,91 @@ fn system_params() -> impl Strategy<Value = Params> {
         .prop_map(|kv| kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
+/// Keys of trace JSON (both forms), of the tracking methods' parameters and of source fields.
+fn trace_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => prop::sample::select(vec![
+            "url", "ref", "device", "isMobile", "tags", "ts", "list", "gclid", "utm_source", "utm_medium",
+            "utm_campaign", "client", "pages", "gid", "previous", "channels", "code", "value", "order",
+            "SOURCE_ID", "SOURCE_DESC", "PAGES", "URL", "DATE", "0", "1", "2", "TRACE", "ENTITIES", "TYPE",
+            "ID", "id", "entityTypeId", "fields", "NAME", "CODE", "ACTIVE", "UTM_SOURCE", "REF_DOMAIN",
+            "PHONE", "EMAIL", "REGEXP",
+        ])
+        .prop_map(str::to_string),
+        1 => "\\PC{0,8}",
+    ]
+}
+
+fn trace_scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        3 => scalar(),
+        2 => prop::sample::select(vec![
+            "LEAD", "DEAL", "CONTACT", "1", "https://www.facebook.com/x?fbclid=1", "http://[::1]:99/",
+            "google", "fb", "(", "^a+$", "site", "call", "rest", "{\"tags\":{\"list\":{\"utm_source\":\"vk\"}}}",
+            "1c-b24-standalone-x", "//", "mailto:x@y",
+        ])
+        .prop_map(|s| Value::String(s.to_string())),
+    ]
+}
+
+fn trace_json() -> impl Strategy<Value = Value> {
+    trace_scalar().prop_recursive(5, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((trace_key(), inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+fn trace_params() -> impl Strategy<Value = Params> {
+    prop::collection::vec((trace_key(), trace_json()), 0..6).prop_map(|kv| kv.into_iter().collect())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn trace_parsing_never_panics(v in trace_json(), s in "\\PC{0,40}") {
+        use crm::tracking::{channel, parse};
+        for candidate in [v.clone(), Value::String(v.to_string()), Value::String(s.clone())] {
+            if let Ok((doc, _)) = parse::decode(Some(&candidate)) {
+                let _ = parse::parse(&doc);
+            }
+        }
+        let _ = crm::tracking::host_of(&s);
+        let input = channel::ChannelInput {
+            utm_source: Some(s.clone()),
+            utm_medium: Some(s.clone()),
+            utm_campaign: Some(s.clone()),
+            referrer_host: Some(s.clone()),
+            ..Default::default()
+        }
+        .with_landing_url(Some(&s));
+        let _ = channel::classify(&input);
+    }
+
+    #[test]
+    fn tracking_methods_never_panic(p in trace_params()) {
+        use crm::tracking::{service, sources};
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let mut store = MemStore::seeded().with_sources(1);
+        let actor = Actor { portal_id: 1, user_id: 1, rights: Rights::admin() };
+        let settings = PortalSettings { time_zone: chrono_tz::Europe::Berlin, currency: "USD".into() };
+        rt.block_on(async {
+            let ctx = Ctx { actor: &actor, settings: &settings, now: 1_716_481_105 };
+            let mut fields = Map::new();
+            fields.insert("fields".into(), Value::Object(p.clone()));
+            let _ = engine::add(&mut store, &ctx, EntityKind::Lead, &fields).await;
+            let _ = service::trace_add(&mut store, &ctx, &p).await;
+            let _ = service::entity_get(&mut store, &ctx, &p).await;
+            let _ = service::trace_delete(&mut store, &ctx, &p).await;
+            let _ = sources::add(&mut store, &ctx, &p).await;
+            let _ = sources::update(&mut store, &ctx, &p).await;
+            let _ = sources::delete(&mut store, &ctx, &p).await;
+            let _ = sources::list(&mut store, &ctx).await;
+        });
+    }
 
     #[test]
     fn system_parts_never_panic(p in system_params(), v in json(), s in "\\PC{0,40}") {

@@ -1,5 +1,6 @@
 //! The command line: `serve`, and the administration commands (`webhook`, `user`, `role`,
-//! `token`, `app`, `portal`) that work on the same database while the server runs or not.
+//! `token`, `app`, `portal`, `event`, `source`) that work on the same database while the server
+//! runs or not.
 
 use crate::bootstrap;
 use crate::config::{EventsConfig, OAuthConfig, ServeConfig};
@@ -52,6 +53,9 @@ pub enum Command {
     /// Portal settings.
     #[command(subcommand)]
     Portal(PortalCommand),
+    /// Sales Intelligence sources (what traces resolve to).
+    #[command(subcommand)]
+    Source(SourceCommand),
     /// Outgoing webhooks: event handlers configured for the portal (spec/events.md §1.1).
     #[command(subcommand)]
     Event(EventCommand),
@@ -339,11 +343,174 @@ pub enum PortalCommand {
         time_zone: Option<String>,
         #[arg(long)]
         currency: Option<String>,
+        /// Sales Intelligence attribution window in days (1–365; default 28).
+        #[arg(long)]
+        attribution_window_days: Option<i64>,
+        /// Use the attribution window for leads and deals: `on` or `off` (default on).
+        #[arg(long)]
+        attribution_window: Option<String>,
         /// `simple`: no leads — a lead added through REST becomes a deal at once and the lead
         /// methods no longer find leads; `classic` (the default): leads and deals.
         #[arg(long, value_parser = ["simple", "classic"])]
         crm_mode: Option<String>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SourceCommand {
+    /// List the sources: id, code, name, active, utm_source values, referrer domains
+    /// (`/pattern/` is a regular expression).
+    List,
+    /// Add a source; prints its ID.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        fields: SourceFields,
+    },
+    /// Change a source. A list option given replaces that whole list (`--utm-source ''` empties it).
+    Update {
+        id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        fields: SourceFields,
+    },
+    /// Delete a source; its traces fall back to source 0 (other traffic).
+    Delete { id: i64 },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct SourceFields {
+    /// A code such as `partners` (unique; empty for none).
+    #[arg(long)]
+    code: Option<String>,
+    /// `Y` or `N`.
+    #[arg(long)]
+    active: Option<String>,
+    #[arg(long)]
+    color: Option<String>,
+    #[arg(long)]
+    description: Option<String>,
+    /// A utm_source value, compared exactly (repeatable).
+    #[arg(long = "utm-source")]
+    utm_source: Vec<String>,
+    /// A regular expression for utm_source values (repeatable).
+    #[arg(long = "utm-source-regex")]
+    utm_source_regex: Vec<String>,
+    /// A referrer domain; it also matches its subdomains (repeatable).
+    #[arg(long = "ref-domain")]
+    ref_domain: Vec<String>,
+    /// A regular expression for referrer hosts (repeatable).
+    #[arg(long = "ref-domain-regex")]
+    ref_domain_regex: Vec<String>,
+    /// A phone number of call tracking (repeatable).
+    #[arg(long)]
+    phone: Vec<String>,
+    /// A mailbox address (repeatable).
+    #[arg(long)]
+    email: Vec<String>,
+}
+
+impl SourceFields {
+    /// The `fields` of `leadtrace.tracking.source.add/update`.
+    fn to_json(&self, name: Option<String>) -> serde_json::Value {
+        use serde_json::{json, Map, Value};
+        let mut m = Map::new();
+        let mut put = |k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                m.insert(k.into(), Value::from(v.clone()));
+            }
+        };
+        put("NAME", &name);
+        put("CODE", &self.code);
+        put("ACTIVE", &self.active);
+        put("COLOR", &self.color);
+        put("DESCRIPTION", &self.description);
+        for (key, plain, regex) in [
+            ("UTM_SOURCE", &self.utm_source, &self.utm_source_regex),
+            ("REF_DOMAIN", &self.ref_domain, &self.ref_domain_regex),
+            ("PHONE", &self.phone, &Vec::new()),
+            ("EMAIL", &self.email, &Vec::new()),
+        ] {
+            if plain.is_empty() && regex.is_empty() {
+                continue;
+            }
+            let items: Vec<Value> = plain
+                .iter()
+                .map(|v| json!(v))
+                .chain(regex.iter().map(|r| json!({ "REGEXP": r })))
+                .collect();
+            m.insert(key.into(), Value::Array(items));
+        }
+        Value::Object(m)
+    }
+}
+
+/// Runs a source method of `crm::tracking::sources` as the portal's administrator.
+async fn source_call(
+    store: &Store,
+    portal: store::Portal,
+    op: &'static str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let params = params.as_object().cloned().unwrap_or_default();
+    store
+        .write(move |tx| {
+            Box::pin(async move {
+                let actor = crm::Actor {
+                    portal_id: portal.id,
+                    user_id: 0,
+                    rights: Rights::admin(),
+                };
+                let settings = crm::PortalSettings {
+                    time_zone: portal.time_zone.parse().unwrap_or(chrono_tz::UTC),
+                    currency: portal.currency.clone(),
+                };
+                let ctx = crm::Ctx {
+                    actor: &actor,
+                    settings: &settings,
+                    now: chrono::Utc::now().timestamp(),
+                };
+                use crm::tracking::sources;
+                let out = match op {
+                    "list" => sources::list(tx, &ctx).await,
+                    "add" => sources::add(tx, &ctx, &params).await,
+                    "update" => sources::update(tx, &ctx, &params).await,
+                    _ => sources::delete(tx, &ctx, &params).await,
+                }?;
+                Ok(out.result)
+            })
+        })
+        .await
+        .map_err(|e| e.description().to_string())
+}
+
+/// One line of `leadtrace source list`.
+fn source_line(s: &serde_json::Value) -> String {
+    let list = |key: &str| -> String {
+        s[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|v| match v.get("REGEXP") {
+                        Some(r) => format!("/{}/", r.as_str().unwrap_or_default()),
+                        None => v.as_str().unwrap_or_default().to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default()
+    };
+    format!(
+        "{}\t{}\t{}\t{}\t{}\t{}",
+        s["ID"],
+        s["CODE"].as_str().unwrap_or_default(),
+        s["NAME"].as_str().unwrap_or_default(),
+        s["ACTIVE"].as_str().unwrap_or_default(),
+        list("UTM_SOURCE"),
+        list("REF_DOMAIN")
+    )
 }
 
 pub fn main() -> ExitCode {
@@ -660,12 +827,28 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Portal(PortalCommand::Set {
             time_zone,
             currency,
+            attribution_window_days,
+            attribution_window,
             crm_mode,
         }) => {
             if let Some(tz) = &time_zone {
                 tz.parse::<chrono_tz::Tz>()
                     .map_err(|_| format!("unknown time zone '{tz}'"))?;
             }
+            if let Some(days) = attribution_window_days {
+                if !(1..=crm::tracking::TrackingSettings::MAX_WINDOW_DAYS).contains(&days) {
+                    return Err(format!(
+                        "the attribution window is 1 to {} days",
+                        crm::tracking::TrackingSettings::MAX_WINDOW_DAYS
+                    ));
+                }
+            }
+            let use_window = match attribution_window.as_deref().map(str::to_ascii_lowercase) {
+                None => None,
+                Some(v) if matches!(v.as_str(), "on" | "y" | "yes" | "true") => Some(true),
+                Some(v) if matches!(v.as_str(), "off" | "n" | "no" | "false") => Some(false),
+                Some(v) => return Err(format!("--attribution-window is on or off, not '{v}'")),
+            };
             let (store, portal) = open(&cli.database_url).await?;
             store
                 .write(move |tx| {
@@ -677,6 +860,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                             tx.set_portal_setting(portal.id, "currency", &c.to_ascii_uppercase())
                                 .await?;
                         }
+                        if attribution_window_days.is_some() || use_window.is_some() {
+                            let mut s = crm::Storage::tracking_settings(tx, portal.id).await?;
+                            if let Some(days) = attribution_window_days {
+                                s.attribution_window_days = days;
+                            }
+                            if let Some(on) = use_window {
+                                s.use_attribution_window = on;
+                            }
+                            tx.set_tracking_settings(portal.id, &s).await?;
+                        }
                         if let Some(mode) = crm_mode {
                             tx.set_portal_setting(portal.id, "crm_mode", &mode).await?;
                         }
@@ -685,6 +878,29 @@ async fn run(cli: Cli) -> Result<(), String> {
                 })
                 .await
                 .map_err(|e| e.description().to_string())
+        }
+        Command::Source(cmd) => {
+            let (store, portal) = open(&cli.database_url).await?;
+            match cmd {
+                SourceCommand::List => {
+                    let list = source_call(&store, portal, "list", serde_json::json!({})).await?;
+                    for s in list.as_array().into_iter().flatten() {
+                        println!("{}", source_line(s));
+                    }
+                }
+                SourceCommand::Add { name, fields } => {
+                    let params = serde_json::json!({ "fields": fields.to_json(Some(name)) });
+                    println!("{}", source_call(&store, portal, "add", params).await?);
+                }
+                SourceCommand::Update { id, name, fields } => {
+                    let params = serde_json::json!({ "id": id, "fields": fields.to_json(name) });
+                    source_call(&store, portal, "update", params).await?;
+                }
+                SourceCommand::Delete { id } => {
+                    source_call(&store, portal, "delete", serde_json::json!({ "id": id })).await?;
+                }
+            }
+            Ok(())
         }
     }
 }

@@ -186,8 +186,8 @@ impl Tx {
         Ok(rows.first().map(|r| portal_from(r)))
     }
 
-    /// Creates a portal with its status dictionaries (`SYSTEM = Y`) and currencies: the base
-    /// currency and EUR, or EUR and USD when the base is EUR.
+    /// Creates a portal with its status dictionaries (`SYSTEM = Y`), currencies (the base
+    /// currency and EUR, or EUR and USD when the base is EUR) and Sales Intelligence sources.
     pub async fn create_portal(
         &mut self,
         name: &str,
@@ -245,6 +245,7 @@ impl Tx {
             )
             .await?;
         }
+        self.seed_sources(portal.id, created_at).await?;
         Ok(portal)
     }
 

@@ -10,6 +10,9 @@ use crm::currency::Currency;
 use crm::duplicate;
 use crm::event::Event;
 use crm::product_row::{self, ProductRow};
+use crm::tracking::{
+    Binding as TraceBinding, Source, Trace, TraceChannel, TraceData, TrackingSettings,
+};
 use crm::{
     Assignments, Binding, ColumnType, DbValue, EntityKind, ListQuery, Multifield, Row, Status,
     Storage, UserField,
@@ -528,6 +531,98 @@ impl Storage for Tx {
         Ok(rows.iter().map(|r| val::text(&r[0])).collect())
     }
 
+    // Sales Intelligence: see tracking.rs.
+
+    async fn tracking_settings(&mut self, portal_id: i64) -> Result<TrackingSettings, ApiError> {
+        self.si_settings(portal_id).await
+    }
+
+    async fn sources(&mut self, portal_id: i64) -> Result<Vec<Source>, ApiError> {
+        self.si_sources(portal_id).await
+    }
+
+    async fn insert_source(&mut self, portal_id: i64, source: &Source) -> Result<i64, ApiError> {
+        self.si_insert_source(portal_id, source).await
+    }
+
+    async fn update_source(&mut self, portal_id: i64, source: &Source) -> Result<bool, ApiError> {
+        self.si_update_source(portal_id, source).await
+    }
+
+    async fn delete_source(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.si_delete_source(portal_id, id).await
+    }
+
+    async fn insert_trace(&mut self, portal_id: i64, trace: &TraceData) -> Result<i64, ApiError> {
+        self.si_insert_trace(portal_id, trace).await
+    }
+
+    async fn link_trace_child(
+        &mut self,
+        portal_id: i64,
+        parent_id: i64,
+        child_id: i64,
+    ) -> Result<(), ApiError> {
+        self.si_link_child(portal_id, parent_id, child_id).await
+    }
+
+    async fn add_trace_channel(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+        channel: &TraceChannel,
+    ) -> Result<(), ApiError> {
+        self.si_add_channel(portal_id, trace_id, channel).await
+    }
+
+    async fn traces(&mut self, portal_id: i64, ids: &[i64]) -> Result<Vec<Trace>, ApiError> {
+        self.si_traces(portal_id, ids).await
+    }
+
+    async fn bind_trace(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+        kind: EntityKind,
+        entity_id: i64,
+        now: i64,
+    ) -> Result<(), ApiError> {
+        self.si_bind(portal_id, trace_id, kind, entity_id, now)
+            .await
+    }
+
+    async fn trace_bindings(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+    ) -> Result<Vec<TraceBinding>, ApiError> {
+        self.si_trace_bindings(portal_id, trace_id).await
+    }
+
+    async fn entity_bindings(
+        &mut self,
+        portal_id: i64,
+        kind: EntityKind,
+        entity_id: i64,
+        limit: i64,
+    ) -> Result<Vec<TraceBinding>, ApiError> {
+        self.si_entity_bindings(portal_id, kind, entity_id, limit)
+            .await
+    }
+
+    async fn unbind_trace(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+        kind: EntityKind,
+        entity_id: i64,
+    ) -> Result<bool, ApiError> {
+        self.si_unbind(portal_id, trace_id, kind, entity_id).await
+    }
+
+    async fn delete_trace(&mut self, portal_id: i64, trace_id: i64) -> Result<bool, ApiError> {
+        self.si_delete_trace(portal_id, trace_id).await
+    }
     async fn status(&mut self, portal_id: i64, id: i64) -> Result<Option<Status>, ApiError> {
         let rows = self
             .fetch_sql(

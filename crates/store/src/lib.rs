@@ -21,6 +21,7 @@ mod oauth;
 pub mod testing;
 #[cfg(test)]
 mod tests;
+mod tracking;
 mod tx;
 mod userfield;
 mod writer;

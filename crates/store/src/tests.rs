@@ -2377,3 +2377,394 @@ async fn user_field_definitions(store: Store) {
     .await;
     assert!(f2 > f1 && f1 > 0);
 }
+
+// Sales Intelligence (migration 0008, tracking.rs).
+
+on_both_backends!(tracking_sources_and_settings, tracking_traces_and_bindings);
+
+mod tracking_migration_seeds_existing_portals {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::tracking_migration_seeds(crate::Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::tracking_migration_seeds(crate::Backend::Postgres).await
+    }
+}
+
+use crm::tracking::{MatchValue, Page, Source, TraceChannel, TraceData, TrackingSettings, Utm};
+
+fn seeded_codes(sources: &[Source]) -> Vec<(i64, String, Vec<MatchValue>, Vec<MatchValue>)> {
+    sources
+        .iter()
+        .map(|s| {
+            (
+                s.id,
+                s.code.clone(),
+                s.utm_source.clone(),
+                s.ref_domain.clone(),
+            )
+        })
+        .collect()
+}
+
+fn expected_seeds(first_id: i64) -> Vec<(i64, String, Vec<MatchValue>, Vec<MatchValue>)> {
+    crm::tracking::source::SEEDS
+        .iter()
+        .zip(first_id..)
+        .map(|(s, id)| {
+            let src = s.to_source(0);
+            (id, src.code, src.utm_source, src.ref_domain)
+        })
+        .collect()
+}
+
+/// A database that had portals before 0008 gets the seeded sources from the migration itself.
+async fn tracking_migration_seeds(backend: Backend) {
+    use sqlx::{ConnectOptions, Connection, Executor};
+    let url = testing::fresh_url(backend).await;
+    let before = |m: &'static sqlx::migrate::Migrator| sqlx::migrate::Migrator {
+        migrations: m
+            .migrations
+            .iter()
+            .filter(|m| m.version < 8)
+            .cloned()
+            .collect(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    let insert = "INSERT INTO portal (name, time_zone, currency, crm_mode, created_at) \
+                  VALUES ('Old', 'UTC', 'USD', 'classic', 1000), ('Older', 'UTC', 'USD', 'classic', 2000)";
+    match backend {
+        Backend::Sqlite => {
+            let path = crate::sqlite_path(&url).unwrap();
+            let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .connect()
+                .await
+                .unwrap();
+            crate::fold::register(&mut conn).await.unwrap();
+            before(&crate::SQLITE_MIGRATIONS)
+                .run(&mut conn)
+                .await
+                .unwrap();
+            conn.execute(insert).await.unwrap();
+            conn.close().await.unwrap();
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            before(&crate::POSTGRES_MIGRATIONS)
+                .run(&mut conn)
+                .await
+                .unwrap();
+            conn.execute(insert).await.unwrap();
+            conn.close().await.unwrap();
+        }
+    }
+    let store = Store::open(&url).await.unwrap();
+    for portal in [1, 2] {
+        let sources = read(&store, move |tx| tx.sources(portal).boxed()).await;
+        let got = seeded_codes(&sources);
+        let want = expected_seeds(0);
+        assert_eq!(got.len(), 7, "portal {portal}");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!((&g.1, &g.2, &g.3), (&w.1, &w.2, &w.3), "portal {portal}");
+        }
+        assert!(sources.iter().all(|s| s.active));
+        assert_eq!(sources[0].created_at, portal * 1000);
+    }
+    let first = read(&store, |tx| tx.sources(1).boxed()).await;
+    let ids: Vec<i64> = first.iter().map(|s| s.id).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    store.close().await;
+    testing::discard(&url).await;
+}
+
+async fn tracking_sources_and_settings(store: Store) {
+    let portal = new_portal(&store).await;
+    let sources = read(&store, move |tx| tx.sources(portal).boxed()).await;
+    assert_eq!(
+        seeded_codes(&sources),
+        expected_seeds(1),
+        "ids 1–7 on a fresh database"
+    );
+
+    let defaults = read(&store, move |tx| tx.tracking_settings(portal).boxed()).await;
+    assert_eq!(defaults, TrackingSettings::default());
+    let changed = TrackingSettings {
+        use_attribution_window: false,
+        attribution_window_days: 7,
+    };
+    for s in [changed, TrackingSettings::default(), changed] {
+        write(&store, move |tx| {
+            async move { tx.set_tracking_settings(portal, &s).await }.boxed()
+        })
+        .await;
+        assert_eq!(
+            read(&store, move |tx| tx.tracking_settings(portal).boxed()).await,
+            s
+        );
+    }
+
+    let mut custom = Source {
+        code: "partners".into(),
+        name: "Partners «ООО»".into(),
+        active: true,
+        created_at: 1234,
+        color: Some("#ff0000".into()),
+        description: "d".into(),
+        utm_source: vec![
+            MatchValue::plain("p1"),
+            MatchValue::regexp("^partner-\\d+$"),
+        ],
+        ref_domain: vec![MatchValue::plain("partner.com")],
+        phone: vec![MatchValue::plain("+1 555 0100")],
+        email: vec![MatchValue::plain("a@partner.com")],
+        ..Source::default()
+    };
+    let c = custom.clone();
+    let id = write(&store, move |tx| {
+        async move { tx.insert_source(portal, &c).await }.boxed()
+    })
+    .await;
+    assert_eq!(id, 8);
+    custom.id = id;
+    let all = read(&store, move |tx| tx.sources(portal).boxed()).await;
+    assert_eq!(all.last(), Some(&custom));
+
+    custom.name = "Renamed".into();
+    custom.active = false;
+    custom.color = None;
+    custom.created_at = 1;
+    custom.utm_source = vec![MatchValue::regexp("x")];
+    custom.phone.clear();
+    let c = custom.clone();
+    assert!(
+        write(&store, move |tx| async move {
+            tx.update_source(portal, &c).await
+        }
+        .boxed())
+        .await
+    );
+    let all = read(&store, move |tx| tx.sources(portal).boxed()).await;
+    custom.created_at = 1234;
+    assert_eq!(all.last(), Some(&custom), "created_at is kept");
+    let ghost = Source {
+        id: 999,
+        ..custom.clone()
+    };
+    assert!(
+        !write(&store, move |tx| async move {
+            tx.update_source(portal, &ghost).await
+        }
+        .boxed())
+        .await
+    );
+
+    // Deleting a source sends its traces to source 0.
+    let t = write(&store, move |tx| {
+        async move {
+            tx.insert_trace(
+                portal,
+                &TraceData {
+                    source_id: id,
+                    created_at: 5,
+                    channel_group: "direct".into(),
+                    ..TraceData::default()
+                },
+            )
+            .await
+        }
+        .boxed()
+    })
+    .await;
+    assert!(write(&store, move |tx| tx.delete_source(portal, id).boxed()).await);
+    assert!(!write(&store, move |tx| tx.delete_source(portal, id).boxed()).await);
+    let all = read(&store, move |tx| tx.sources(portal).boxed()).await;
+    assert_eq!(all.len(), 7);
+    let traces = read(&store, move |tx| {
+        async move { tx.traces(portal, &[t]).await }.boxed()
+    })
+    .await;
+    assert_eq!(traces[0].data.source_id, 0);
+}
+
+async fn tracking_traces_and_bindings(store: Store) {
+    let portal = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let mut utm = Utm::default();
+    utm.set("UTM_SOURCE", Some("google".into()));
+    utm.set("UTM_TERM", Some("сапоги".into()));
+    let data = TraceData {
+        created_at: 1_700_000_000,
+        source_id: 1,
+        source_description: Some("desc".into()),
+        guest_id: Some("g".into()),
+        is_mobile: true,
+        landing_url: Some("https://s.example/".into()),
+        referrer_url: Some("https://www.google.com/".into()),
+        utm,
+        gclid: Some("EAI".into()),
+        client_ids: Some(r#"{"gaId":"1.2"}"#.into()),
+        has_children: true,
+        channel_group: "paid_search".into(),
+        raw_json: Some("{}".into()),
+        pages: vec![
+            Page {
+                url: "https://www.google.com/".into(),
+                visited_at: None,
+                title: "www.google.com".into(),
+                is_referrer: true,
+            },
+            Page {
+                url: "https://s.example/".into(),
+                visited_at: Some(1_699_999_000),
+                title: "Home".into(),
+                is_referrer: false,
+            },
+        ],
+        channels: vec![
+            TraceChannel::new("site", Some("s.example")),
+            TraceChannel::new("rest", None),
+        ],
+    };
+    let child = TraceData {
+        created_at: 1_600_000_000,
+        channel_group: "direct".into(),
+        ..TraceData::default()
+    };
+    let (d, c) = (data.clone(), child.clone());
+    let (parent, kid) = write(&store, move |tx| {
+        async move {
+            let kid = tx.insert_trace(portal, &c).await?;
+            let parent = tx.insert_trace(portal, &d).await?;
+            tx.link_trace_child(portal, parent, kid).await?;
+            tx.link_trace_child(portal, parent, kid).await?;
+            tx.add_trace_channel(portal, parent, &TraceChannel::new("rest", None))
+                .await?;
+            tx.add_trace_channel(portal, parent, &TraceChannel::new("form", Some("7")))
+                .await?;
+            Ok((parent, kid))
+        }
+        .boxed()
+    })
+    .await;
+    let got = read(&store, move |tx| {
+        async move { tx.traces(portal, &[parent, kid, parent, 424242]).await }.boxed()
+    })
+    .await;
+    assert_eq!(got.len(), 2);
+    let (k, p) = (&got[0], &got[1]);
+    assert_eq!((k.id, p.id), (kid, parent));
+    let mut want = data.clone();
+    want.channels.push(TraceChannel::new("form", Some("7")));
+    assert_eq!(p.data, want);
+    assert_eq!(p.children, vec![kid]);
+    assert_eq!(k.data, child);
+    assert!(read(&store, move |tx| async move {
+        tx.traces(other, &[parent]).await
+    }
+    .boxed())
+    .await
+    .is_empty());
+
+    // Bindings: the latest is the effective one; binding again renews.
+    let t2 = write(&store, move |tx| {
+        async move {
+            tx.insert_trace(
+                portal,
+                &TraceData {
+                    channel_group: "direct".into(),
+                    ..TraceData::default()
+                },
+            )
+            .await
+        }
+        .boxed()
+    })
+    .await;
+    write(&store, move |tx| {
+        async move {
+            tx.bind_trace(portal, parent, LEAD, 10, 100).await?;
+            tx.bind_trace(portal, t2, LEAD, 10, 200).await?;
+            tx.bind_trace(portal, parent, EntityKind::Contact, 10, 300)
+                .await?;
+            tx.bind_trace(portal, t2, LEAD, 11, 300).await
+        }
+        .boxed()
+    })
+    .await;
+    let eff = |kind, id, limit| {
+        let store = store.clone();
+        async move {
+            read(&store, move |tx| {
+                async move { tx.entity_bindings(portal, kind, id, limit).await }.boxed()
+            })
+            .await
+            .iter()
+            .map(|b| b.trace_id)
+            .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(eff(LEAD, 10, 10).await, vec![t2, parent]);
+    assert_eq!(eff(LEAD, 10, 1).await, vec![t2]);
+    write(&store, move |tx| {
+        tx.bind_trace(portal, parent, LEAD, 10, 400).boxed()
+    })
+    .await;
+    assert_eq!(eff(LEAD, 10, 10).await, vec![parent, t2]);
+    let b = read(&store, move |tx| {
+        tx.entity_bindings(portal, LEAD, 10, 1).boxed()
+    })
+    .await;
+    assert_eq!((b[0].bound_at, b[0].seq), (400, 3));
+    let mut on_parent: Vec<(EntityKind, i64)> =
+        read(&store, move |tx| tx.trace_bindings(portal, parent).boxed())
+            .await
+            .iter()
+            .map(|b| (b.kind, b.entity_id))
+            .collect();
+    on_parent.sort();
+    assert_eq!(on_parent, vec![(LEAD, 10), (EntityKind::Contact, 10)]);
+
+    assert!(
+        write(&store, move |tx| tx
+            .unbind_trace(portal, parent, LEAD, 10)
+            .boxed())
+        .await
+    );
+    assert!(
+        !write(&store, move |tx| tx
+            .unbind_trace(portal, parent, LEAD, 10)
+            .boxed())
+        .await
+    );
+    assert_eq!(eff(LEAD, 10, 10).await, vec![t2]);
+
+    // Deleting the child updates the parent; deleting the parent takes everything of it along.
+    assert!(write(&store, move |tx| tx.delete_trace(portal, kid).boxed()).await);
+    let p = read(&store, move |tx| {
+        async move { tx.traces(portal, &[parent]).await }.boxed()
+    })
+    .await;
+    assert!(!p[0].data.has_children && p[0].children.is_empty());
+    assert!(write(&store, move |tx| tx.delete_trace(portal, parent).boxed()).await);
+    assert!(!write(&store, move |tx| tx.delete_trace(portal, parent).boxed()).await);
+    for table in ["si_trace_page", "si_trace_channel", "crm_trace_entity"] {
+        let rows = read(&store, move |tx| {
+            async move {
+                tx.fetch_sql(
+                    &format!("SELECT 1 FROM {table} WHERE portal_id = ? AND trace_id = ?"),
+                    vec![portal.into(), parent.into()],
+                )
+                .await
+            }
+            .boxed()
+        })
+        .await;
+        assert!(rows.is_empty(), "{table}");
+    }
+    assert_eq!(eff(EntityKind::Contact, 10, 10).await, Vec::<i64>::new());
+    assert_eq!(eff(LEAD, 11, 10).await, vec![t2]);
+}

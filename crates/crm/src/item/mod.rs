@@ -16,6 +16,7 @@ use crate::engine::{self, Dialect, ListRequest};
 use crate::entity::EntityKind;
 use crate::input::Mode;
 use crate::storage::Storage;
+use crate::tracking::Tracking;
 use crate::Ctx;
 use bx_wire::php::to_php_string;
 use bx_wire::{ApiError, Output, Params};
@@ -196,7 +197,7 @@ pub async fn add<S: Storage>(
         ctx.settings.time_zone,
         ctx.now,
     );
-    let id = engine::add_record(s, ctx, kind, &input, Dialect::Item).await?;
+    let id = engine::add_record(s, ctx, kind, &input, Dialect::Item, Tracking::Off).await?;
     written(s, ctx, kind, id, original).await
 }
 
@@ -213,7 +214,7 @@ pub async fn update<S: Storage>(
     let legacy = input::to_legacy_fields(kind, fields, false)?;
     let input =
         crate::input::normalize(kind, &legacy, Mode::Update, ctx.settings.time_zone, ctx.now);
-    engine::update_record(s, ctx, kind, id, &input, Dialect::Item).await?;
+    engine::update_record(s, ctx, kind, id, &input, Dialect::Item, Tracking::Off).await?;
     written(s, ctx, kind, id, original).await
 }
 

@@ -11,6 +11,9 @@ use crm::eval::{self, RowAccess};
 use crm::event::Event;
 use crm::product_row::ProductRow;
 use crm::query::{Binding, Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status, UfCol};
+use crm::tracking::{
+    Binding as TraceBinding, Source, Trace, TraceChannel, TraceData, TrackingSettings,
+};
 use crm::{Assignments, ColumnType, EntityKind, Storage, UserField};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
@@ -47,9 +50,16 @@ pub struct MemStore {
     pub files: Vec<(i64, i64, String, i64)>,
     /// Events enqueued, in order.
     pub events: Vec<Event>,
+    /// Sales Intelligence: settings per portal (defaults when absent), sources, traces, bindings.
+    pub tracking_settings: HashMap<i64, TrackingSettings>,
+    pub sources: Vec<(i64, Source)>,
+    pub traces: BTreeMap<(i64, i64), Trace>,
+    pub trace_bindings: Vec<(i64, TraceBinding)>,
     next_id: i64,
     next_mf: i64,
     next_uf: i64,
+    next_source: i64,
+    next_trace: i64,
     /// Names of the trait methods called, in order.
     pub calls: Vec<&'static str>,
 }
@@ -78,6 +88,33 @@ impl MemStore {
             currencies: vec!["USD".into(), "EUR".into()],
             ..MemStore::default()
         }
+    }
+
+    /// The seeded sources for a portal (ids in seed order, as on a fresh database).
+    pub fn with_sources(mut self, portal: i64) -> MemStore {
+        for seed in crm::tracking::source::SEEDS {
+            self.next_source += 1;
+            let source = Source {
+                id: self.next_source,
+                ..seed.to_source(0)
+            };
+            self.sources.push((portal, source));
+        }
+        self
+    }
+
+    /// The traces bound to a record, effective first.
+    pub fn traces_of(&self, portal: i64, kind: EntityKind, id: i64) -> Vec<&Trace> {
+        let mut b: Vec<&TraceBinding> = self
+            .trace_bindings
+            .iter()
+            .filter(|(p, b)| *p == portal && b.kind == kind && b.entity_id == id)
+            .map(|(_, b)| b)
+            .collect();
+        b.sort_by_key(|b| std::cmp::Reverse((b.seq, b.trace_id)));
+        b.iter()
+            .filter_map(|b| self.traces.get(&(portal, b.trace_id)))
+            .collect()
     }
 
     pub fn record(&self, kind: EntityKind, portal: i64, id: i64) -> Option<&Record> {
@@ -277,6 +314,8 @@ impl Storage for MemStore {
         if removed {
             self.multifields
                 .retain(|m| !(m.kind == kind && m.portal == portal_id && m.mf.owner_id == id));
+            self.trace_bindings
+                .retain(|(p, b)| !(*p == portal_id && b.kind == kind && b.entity_id == id));
         }
         Ok(removed)
     }
@@ -777,5 +816,222 @@ impl Storage for MemStore {
         self.calls.push("enqueue_event");
         self.events.push(event.clone());
         Ok(())
+    }
+
+    async fn tracking_settings(&mut self, portal_id: i64) -> Result<TrackingSettings, ApiError> {
+        self.calls.push("tracking_settings");
+        Ok(self
+            .tracking_settings
+            .get(&portal_id)
+            .copied()
+            .unwrap_or_default())
+    }
+
+    async fn sources(&mut self, portal_id: i64) -> Result<Vec<Source>, ApiError> {
+        self.calls.push("sources");
+        let mut out: Vec<Source> = self
+            .sources
+            .iter()
+            .filter(|(p, _)| *p == portal_id)
+            .map(|(_, s)| s.clone())
+            .collect();
+        out.sort_by_key(|s| s.id);
+        Ok(out)
+    }
+
+    async fn insert_source(&mut self, portal_id: i64, source: &Source) -> Result<i64, ApiError> {
+        self.calls.push("insert_source");
+        self.next_source += 1;
+        let mut s = source.clone();
+        s.id = self.next_source;
+        self.sources.push((portal_id, s));
+        Ok(self.next_source)
+    }
+
+    async fn update_source(&mut self, portal_id: i64, source: &Source) -> Result<bool, ApiError> {
+        self.calls.push("update_source");
+        match self
+            .sources
+            .iter_mut()
+            .find(|(p, s)| *p == portal_id && s.id == source.id)
+        {
+            Some((_, s)) => {
+                let created_at = s.created_at;
+                *s = source.clone();
+                s.created_at = created_at;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_source(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_source");
+        let before = self.sources.len();
+        self.sources
+            .retain(|(p, s)| !(*p == portal_id && s.id == id));
+        if self.sources.len() == before {
+            return Ok(false);
+        }
+        for ((p, _), t) in self.traces.iter_mut() {
+            if *p == portal_id && t.data.source_id == id {
+                t.data.source_id = 0;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn insert_trace(&mut self, portal_id: i64, trace: &TraceData) -> Result<i64, ApiError> {
+        self.calls.push("insert_trace");
+        self.next_trace += 1;
+        let id = self.next_trace;
+        self.traces.insert(
+            (portal_id, id),
+            Trace {
+                id,
+                data: trace.clone(),
+                children: vec![],
+            },
+        );
+        Ok(id)
+    }
+
+    async fn link_trace_child(
+        &mut self,
+        portal_id: i64,
+        parent_id: i64,
+        child_id: i64,
+    ) -> Result<(), ApiError> {
+        self.calls.push("link_trace_child");
+        if let Some(t) = self.traces.get_mut(&(portal_id, parent_id)) {
+            if !t.children.contains(&child_id) {
+                t.children.push(child_id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn add_trace_channel(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+        channel: &TraceChannel,
+    ) -> Result<(), ApiError> {
+        self.calls.push("add_trace_channel");
+        if let Some(t) = self.traces.get_mut(&(portal_id, trace_id)) {
+            if !t.data.channels.contains(channel) {
+                t.data.channels.push(channel.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn traces(&mut self, portal_id: i64, ids: &[i64]) -> Result<Vec<Trace>, ApiError> {
+        self.calls.push("traces");
+        Ok(self
+            .traces
+            .iter()
+            .filter(|((p, id), _)| *p == portal_id && ids.contains(id))
+            .map(|(_, t)| t.clone())
+            .collect())
+    }
+
+    async fn bind_trace(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+        kind: EntityKind,
+        entity_id: i64,
+        now: i64,
+    ) -> Result<(), ApiError> {
+        self.calls.push("bind_trace");
+        let seq = self
+            .trace_bindings
+            .iter()
+            .filter(|(p, b)| *p == portal_id && b.kind == kind && b.entity_id == entity_id)
+            .map(|(_, b)| b.seq)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        self.trace_bindings.retain(|(p, b)| {
+            !(*p == portal_id
+                && b.trace_id == trace_id
+                && b.kind == kind
+                && b.entity_id == entity_id)
+        });
+        self.trace_bindings.push((
+            portal_id,
+            TraceBinding {
+                trace_id,
+                kind,
+                entity_id,
+                bound_at: now,
+                seq,
+            },
+        ));
+        Ok(())
+    }
+
+    async fn trace_bindings(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+    ) -> Result<Vec<TraceBinding>, ApiError> {
+        self.calls.push("trace_bindings");
+        Ok(self
+            .trace_bindings
+            .iter()
+            .filter(|(p, b)| *p == portal_id && b.trace_id == trace_id)
+            .map(|(_, b)| *b)
+            .collect())
+    }
+
+    async fn entity_bindings(
+        &mut self,
+        portal_id: i64,
+        kind: EntityKind,
+        entity_id: i64,
+        limit: i64,
+    ) -> Result<Vec<TraceBinding>, ApiError> {
+        self.calls.push("entity_bindings");
+        let mut out: Vec<TraceBinding> = self
+            .trace_bindings
+            .iter()
+            .filter(|(p, b)| *p == portal_id && b.kind == kind && b.entity_id == entity_id)
+            .map(|(_, b)| *b)
+            .collect();
+        out.sort_by_key(|b| std::cmp::Reverse((b.seq, b.trace_id)));
+        out.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(out)
+    }
+
+    async fn unbind_trace(
+        &mut self,
+        portal_id: i64,
+        trace_id: i64,
+        kind: EntityKind,
+        entity_id: i64,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("unbind_trace");
+        let before = self.trace_bindings.len();
+        self.trace_bindings.retain(|(p, b)| {
+            !(*p == portal_id
+                && b.trace_id == trace_id
+                && b.kind == kind
+                && b.entity_id == entity_id)
+        });
+        Ok(self.trace_bindings.len() != before)
+    }
+
+    async fn delete_trace(&mut self, portal_id: i64, trace_id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_trace");
+        self.trace_bindings
+            .retain(|(p, b)| !(*p == portal_id && b.trace_id == trace_id));
+        for ((p, _), t) in self.traces.iter_mut() {
+            if *p == portal_id {
+                t.children.retain(|c| *c != trace_id);
+            }
+        }
+        Ok(self.traces.remove(&(portal_id, trace_id)).is_some())
     }
 }

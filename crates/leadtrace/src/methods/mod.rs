@@ -18,6 +18,7 @@ pub mod product_row;
 pub mod settings;
 pub mod status;
 pub mod system;
+pub mod tracking;
 pub mod user;
 pub mod userfield;
 
@@ -55,6 +56,7 @@ pub fn registry() -> Registry {
     }
     userfield::register(&mut r);
     event::register(&mut r);
+    tracking::register(&mut r);
     r
 }
 

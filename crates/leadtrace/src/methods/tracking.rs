@@ -1,0 +1,69 @@
+//! Sales Intelligence: Bitrix24's two REST methods `crm.tracking.trace.add` / `.delete`, and our
+//! extensions under `leadtrace.tracking.*` (Bitrix24 has no REST methods for them, E19).
+//!
+//! Scope `crm` for all. Traces: any user may create one; binding or unbinding a record needs the
+//! right to update it. `entity.get` needs the right to read the record. Sources: anyone may list
+//! them, only administrators may change them. The `crm::tracking` module does the work.
+
+use super::in_tx;
+use crate::registry::{Call, Registry, Scope};
+use bx_wire::{ApiError, Output};
+use crm::tracking::{service, sources};
+use crm::Ctx;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    TraceAdd,
+    TraceDelete,
+    EntityGet,
+    SourceList,
+    SourceAdd,
+    SourceUpdate,
+    SourceDelete,
+}
+
+impl Op {
+    fn writes(self) -> bool {
+        !matches!(self, Op::EntityGet | Op::SourceList)
+    }
+}
+
+pub fn register(r: &mut Registry) {
+    for (name, op) in [
+        ("crm.tracking.trace.add", Op::TraceAdd),
+        ("crm.tracking.trace.delete", Op::TraceDelete),
+        ("leadtrace.tracking.entity.get", Op::EntityGet),
+        ("leadtrace.tracking.source.list", Op::SourceList),
+        ("leadtrace.tracking.source.add", Op::SourceAdd),
+        ("leadtrace.tracking.source.update", Op::SourceUpdate),
+        ("leadtrace.tracking.source.delete", Op::SourceDelete),
+    ] {
+        r.add(name, Scope::Crm, move |call| Box::pin(run(call, op)));
+    }
+}
+
+async fn run(call: Call, op: Op) -> Result<Output, ApiError> {
+    let actor = call.caller.actor();
+    let settings = call.caller.settings();
+    let params = call.params;
+    let now = chrono::Utc::now().timestamp();
+    in_tx(call.state.store(), op.writes(), move |tx| {
+        Box::pin(async move {
+            let ctx = Ctx {
+                actor: &actor,
+                settings: &settings,
+                now,
+            };
+            match op {
+                Op::TraceAdd => service::trace_add(tx, &ctx, &params).await,
+                Op::TraceDelete => service::trace_delete(tx, &ctx, &params).await,
+                Op::EntityGet => service::entity_get(tx, &ctx, &params).await,
+                Op::SourceList => sources::list(tx, &ctx).await,
+                Op::SourceAdd => sources::add(tx, &ctx, &params).await,
+                Op::SourceUpdate => sources::update(tx, &ctx, &params).await,
+                Op::SourceDelete => sources::delete(tx, &ctx, &params).await,
+            }
+        })
+    })
+    .await
+}
