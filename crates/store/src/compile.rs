@@ -20,8 +20,8 @@ use crate::Backend;
 use bx_wire::ApiError;
 use crm::{CmpOp, Col, ColumnType, Cond, DbValue, EntityKind, ListQuery, OrderKey, UfCol};
 use sea_query::{
-    Alias, BinOper, Expr, ExprTrait, Func, NullOrdering, Order as SqOrder, Query, SelectStatement,
-    SimpleExpr, SubQueryStatement, Value,
+    Alias, BinOper, Condition, Expr, ExprTrait, Func, JoinType, NullOrdering, Order as SqOrder,
+    Query, SelectStatement, SimpleExpr, Value,
 };
 
 /// The alias of the entity table in list queries.
@@ -384,7 +384,7 @@ impl<'q> Compiler<'q> {
             };
         }
         let mut id_ordered = false;
-        for o in &q.order {
+        for (i, o) in q.order.iter().enumerate() {
             let dir = if o.desc { SqOrder::Desc } else { SqOrder::Asc };
             let nulls = if o.desc {
                 NullOrdering::Last
@@ -402,19 +402,24 @@ impl<'q> Compiler<'q> {
                 }
                 OrderKey::StatusSort { column, entity_id } => {
                     column_type(q.kind, column)?;
-                    let s = a("s");
-                    let mut sub = Query::select();
-                    sub.column((s.clone(), a("sort")))
-                        .from_as(a("crm_status"), s.clone())
-                        .and_where(
-                            Expr::col((s.clone(), a("portal_id"))).equals((a(T), a("portal_id"))),
-                        )
-                        .and_where(Expr::col((s.clone(), a("entity_id"))).eq(entity_id.as_str()))
-                        .and_where(Expr::col((s, a("status_id"))).equals((a(T), a(column))));
-                    let e = SimpleExpr::SubQuery(
-                        None,
-                        Box::new(SubQueryStatement::SelectStatement(sub)),
+                    // One LEFT JOIN per dictionary order key rather than a subquery per row: the
+                    // (portal_id, entity_id, status_id) key matches at most one entry, so no row
+                    // is repeated, and the planner reads the small dictionary once
+                    // (docs/performance.md, finding 1).
+                    let s = a(&format!("s{i}"));
+                    sel.join_as(
+                        JoinType::LeftJoin,
+                        a("crm_status"),
+                        s.clone(),
+                        Condition::all()
+                            .add(
+                                Expr::col((s.clone(), a("portal_id")))
+                                    .equals((a(T), a("portal_id"))),
+                            )
+                            .add(Expr::col((s.clone(), a("entity_id"))).eq(entity_id.as_str()))
+                            .add(Expr::col((s.clone(), a("status_id"))).equals((a(T), a(column)))),
                     );
+                    let e: SimpleExpr = Expr::col((s, a("sort"))).into();
                     sel.order_by_expr_with_nulls(e, dir, nulls);
                 }
             }

@@ -135,7 +135,12 @@ impl Store {
     }
 
     async fn open_postgres(url: &str) -> Result<Inner, StoreError> {
-        let opts = PgConnectOptions::from_str(url)?;
+        // Every statement is prepared and cached, so after five runs PostgreSQL may switch to a
+        // generic plan that cannot see a LIKE pattern or a range and walks the primary key
+        // (docs/performance.md, finding 3); custom plans keep using the value's statistics. JIT
+        // compilation costs more than these short queries take.
+        let opts = PgConnectOptions::from_str(url)?
+            .options([("plan_cache_mode", "force_custom_plan"), ("jit", "off")]);
         let pool = PgPoolOptions::new()
             .max_connections(PG_MAX_CONNECTIONS)
             .connect_with(opts)
