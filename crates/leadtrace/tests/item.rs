@@ -26,6 +26,7 @@ backend_tests!(
     permissions_hide_unreadable_items,
     batch_chained_paging_on_items,
     deals_contacts_and_companies_as_items,
+    user_fields_by_definition,
 );
 
 async fn add_item(app: &TestApp, fields: Value) -> Value {
@@ -1136,4 +1137,138 @@ async fn deals_contacts_and_companies_as_items(b: Backend) {
     );
     assert_eq!(after["contactId"], Value::Null);
     assert_eq!(after["contactIds"], json!([]));
+}
+
+/// User fields are filtered, sorted and described by their definitions: numbers compare as
+/// numbers, booleans take 1/0, undefined names are errors, `crm.item.fields` lists them.
+async fn user_fields_by_definition(b: Backend) {
+    let app = spawn_app(b).await;
+    define_uf(&app, "N", "integer").await;
+    define_uf(&app, "FLAG", "boolean").await;
+    let a = add_id(&app, json!({"title": "a", "ufCrm_N": 5, "ufCrm_FLAG": 1})).await;
+    let bb = add_id(&app, json!({"title": "b", "ufCrm_N": 20, "ufCrm_FLAG": 0})).await;
+    let c = add_id(
+        &app,
+        json!({"title": "c", "ufCrm_N": 12, "ufCrm_FLAG": true}),
+    )
+    .await;
+    // As text, "5" > "10" and "5" sorts last; as numbers it does neither.
+    assert_eq!(filtered(&app, json!({">ufCrm_N": 10})).await, vec![bb, c]);
+    assert_eq!(
+        filtered(&app, json!({">UF_CRM_N": "10"})).await,
+        vec![bb, c]
+    );
+    assert_eq!(
+        filtered(&app, json!({"><ufCrm_N": [5, 12]})).await,
+        vec![a, c]
+    );
+    assert_eq!(filtered(&app, json!({"ufCrm_FLAG": 1})).await, vec![a, c]);
+    assert_eq!(
+        filtered(&app, json!({"ufCrm_FLAG": true})).await,
+        vec![a, c]
+    );
+    assert_eq!(filtered(&app, json!({"ufCrm_FLAG": 0})).await, vec![bb]);
+    let (ids, _, _) = list(
+        &app,
+        json!({"order": {"ufCrm_N": "DESC"}, "select": ["id"]}),
+    )
+    .await;
+    assert_eq!(ids, vec![bb, c, a]);
+    let (ids, _, _) = list(
+        &app,
+        json!({"order": {"UF_CRM_N": "asc"}, "select": ["id"]}),
+    )
+    .await;
+    assert_eq!(ids, vec![a, c, bb]);
+    for (params, text) in [
+        (
+            json!({"filter": {"ufCrm_NOPE": 1}}),
+            "Invalid filter: field 'UF_CRM_NOPE' is not allowed in filter",
+        ),
+        (
+            json!({"filter": {">UF_CRM_NOPE": 1}}),
+            "Invalid filter: field 'UF_CRM_NOPE' is not allowed in filter",
+        ),
+        (
+            json!({"filter": {"ufCrm_FLAG": "Y"}}),
+            "Invalid filter: field 'UF_CRM_FLAG' has invalid value",
+        ),
+        (
+            json!({"filter": {">ufCrm_N": "many"}}),
+            "Invalid filter: field 'UF_CRM_N' has invalid value",
+        ),
+        (
+            json!({"order": {"ufCrm_NOPE": "ASC"}}),
+            "Invalid order: field 'UF_CRM_NOPE' is not allowed in order",
+        ),
+    ] {
+        let mut p = params.as_object().cloned().unwrap();
+        p.insert("entityTypeId".into(), json!(1));
+        app.call("crm.item.list", Value::Object(p))
+            .await
+            .assert_error(400, "INVALID_ARG_VALUE", text);
+    }
+
+    // A deal user field is no lead field.
+    let r = app
+        .call(
+            "crm.deal.userfield.add",
+            json!({"fields": {"FIELD_NAME": "DEAL_ONLY", "USER_TYPE_ID": "string"}}),
+        )
+        .await;
+    assert!(r.result().as_i64().is_some(), "{}", r.body);
+    app.call(
+        "crm.item.list",
+        json!({"entityTypeId": 1, "filter": {"ufCrm_DEAL_ONLY": "x"}}),
+    )
+    .await
+    .assert_error(
+        400,
+        "INVALID_ARG_VALUE",
+        "Invalid filter: field 'UF_CRM_DEAL_ONLY' is not allowed in filter",
+    );
+
+    let r = app
+        .call("crm.item.fields", json!({"entityTypeId": 1}))
+        .await;
+    let f = r.result()["fields"].as_object().unwrap().clone();
+    let described = |name: &str| {
+        let d = &f[name];
+        (
+            d["type"].clone(),
+            d["isMultiple"].clone(),
+            d["isRequired"].clone(),
+            d["isDynamic"].clone(),
+            d["title"].clone(),
+            d["upperName"].clone(),
+        )
+    };
+    assert_eq!(
+        described("ufCrm_N"),
+        (
+            json!("integer"),
+            json!(false),
+            json!(false),
+            json!(true),
+            json!("UF_CRM_N"),
+            json!("UF_CRM_N")
+        )
+    );
+    assert_eq!(described("ufCrm_FLAG").0, json!("boolean"));
+    assert!(f.get("ufCrm_DEAL_ONLY").is_none() && f.get("UF_CRM_N").is_none());
+    let r = app
+        .call(
+            "crm.item.fields",
+            json!({"entityTypeId": 1, "useOriginalUfNames": "Y"}),
+        )
+        .await;
+    let f = r.result()["fields"].as_object().unwrap();
+    assert!(f.contains_key("UF_CRM_N") && f.contains_key("UF_CRM_FLAG"));
+    assert!(!f.contains_key("ufCrm_N"));
+    let r = app
+        .call("crm.item.fields", json!({"entityTypeId": 2}))
+        .await;
+    let f = r.result()["fields"].as_object().unwrap();
+    assert_eq!(f["ufCrm_DEAL_ONLY"]["type"], "string");
+    assert!(!f.contains_key("ufCrm_N"));
 }

@@ -7,6 +7,7 @@ use crate::entity::EntityKind;
 use crate::field::{ColumnType, FieldDef, FieldKind};
 use crate::filter::escape_like;
 use crate::query::{CmpOp, Col, Cond, DbValue};
+use crate::userfield::{UserField, UserType};
 use crate::wire;
 use bx_wire::ApiError;
 use chrono_tz::Tz;
@@ -96,8 +97,8 @@ enum Class {
     },
     Date,
     DateTime,
-    /// A user field: values keep their JSON type (booleans as 1/0, lists.md §3.2).
-    Uf,
+    /// A boolean user field: `1`/`0` or JSON booleans (lists.md §3.2; `Y`/`N` is not taken).
+    UfBool,
 }
 
 fn class_of(def: &FieldDef) -> Class {
@@ -115,9 +116,33 @@ fn class_of(def: &FieldDef) -> Class {
     }
 }
 
-struct Cx {
+/// How a user field's values are typed, by its definition's type (as legacy lists do).
+fn uf_class(ty: UserType) -> Class {
+    match ty {
+        UserType::Integer | UserType::Employee | UserType::Enumeration | UserType::File => {
+            Class::Int
+        }
+        UserType::Boolean => Class::UfBool,
+        UserType::Double => Class::Real,
+        UserType::DateTime => Class::DateTime,
+        UserType::Date => Class::Date,
+        UserType::String
+        | UserType::Url
+        | UserType::Address
+        | UserType::Money
+        | UserType::Crm
+        | UserType::CrmStatus => Class::Text {
+            flag: false,
+            like: true,
+        },
+    }
+}
+
+struct Cx<'a> {
     tz: Tz,
     now: i64,
+    /// The entity type's user-field definitions; other `UF_CRM_*` names may not be filtered on.
+    ufs: &'a [UserField],
 }
 
 /// The error of a key whose field may not be filtered on.
@@ -131,9 +156,16 @@ fn invalid_value(upper: &str) -> ApiError {
     ApiError::invalid_arg_value(format!("Invalid filter: field '{upper}' has invalid value"))
 }
 
-/// Parses `filter` (already known to be a PHP array) into a condition.
-pub fn parse_filter(kind: EntityKind, filter: &Value, tz: Tz, now: i64) -> Result<Cond, ApiError> {
-    group(kind, filter, &Cx { tz, now })
+/// Parses `filter` (already known to be a PHP array) into a condition; `ufs` are the entity
+/// type's user-field definitions.
+pub fn parse_filter(
+    kind: EntityKind,
+    ufs: &[UserField],
+    filter: &Value,
+    tz: Tz,
+    now: i64,
+) -> Result<Cond, ApiError> {
+    group(kind, filter, &Cx { tz, now, ufs })
 }
 
 /// Whether a key names a nested group: a number (`"0"`, `"1"`, …).
@@ -141,7 +173,7 @@ fn is_group_key(key: &str) -> bool {
     !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn group(kind: EntityKind, filter: &Value, cx: &Cx) -> Result<Cond, ApiError> {
+fn group(kind: EntityKind, filter: &Value, cx: &Cx<'_>) -> Result<Cond, ApiError> {
     let mut or = false;
     let mut conds = Vec::new();
     for (key, value) in wire::php_entries(filter).unwrap_or_default() {
@@ -178,7 +210,7 @@ fn group(kind: EntityKind, filter: &Value, cx: &Cx) -> Result<Cond, ApiError> {
 }
 
 /// One `key: value` condition.
-fn condition(kind: EntityKind, key: &str, value: &Value, cx: &Cx) -> Result<Cond, ApiError> {
+fn condition(kind: EntityKind, key: &str, value: &Value, cx: &Cx<'_>) -> Result<Cond, ApiError> {
     let (op, field) = split_key(key);
     let name = names::resolve(kind, field);
     let upper = name.upper();
@@ -187,7 +219,10 @@ fn condition(kind: EntityKind, key: &str, value: &Value, cx: &Cx) -> Result<Cond
             Some(column) => (Col::Column(column), class_of(def)),
             None => return Err(not_allowed(&upper)),
         },
-        Name::Uf(uf) => (Col::uf(uf.clone(), ColumnType::Text), Class::Uf),
+        Name::Uf(uf) => match cx.ufs.iter().find(|u| u.field_name == *uf) {
+            Some(def) => (def.col(), uf_class(def.user_type)),
+            None => return Err(not_allowed(&upper)),
+        },
         Name::Fm | Name::Disabled(_) | Name::Unknown(_) => return Err(not_allowed(&upper)),
     };
     build(col, class, op, value, cx).ok_or_else(|| invalid_value(&upper))
@@ -195,7 +230,7 @@ fn condition(kind: EntityKind, key: &str, value: &Value, cx: &Cx) -> Result<Cond
 
 /// A value typed for the class; `None` when it does not fit (the caller's "invalid value").
 /// `null` is handled by the operators and never reaches here.
-fn typed(class: Class, v: &Value, cx: &Cx) -> Option<DbValue> {
+fn typed(class: Class, v: &Value, cx: &Cx<'_>) -> Option<DbValue> {
     if wire::is_php_array(v) || v.is_null() {
         return None;
     }
@@ -239,26 +274,22 @@ fn typed(class: Class, v: &Value, cx: &Cx) -> Option<DbValue> {
             let s = wire::strval(v)?;
             dates::parse_datetime(&s, cx.tz, cx.now).map(DbValue::Int)
         }
-        Class::Uf => Some(match v {
-            Value::Bool(b) => DbValue::Int(i64::from(*b)),
-            Value::Number(n) => match n.as_i64() {
-                Some(i) => DbValue::Int(i),
-                None => DbValue::Real(n.as_f64().unwrap_or(0.0)),
-            },
-            other => DbValue::Text(wire::strval(other).unwrap_or_default()),
-        }),
+        Class::UfBool => match v {
+            Value::Bool(b) => Some(DbValue::Int(i64::from(*b))),
+            other => typed(Class::Int, other, cx),
+        },
     }
 }
 
 fn ci(class: Class) -> bool {
-    matches!(class, Class::Text { .. } | Class::Uf)
+    matches!(class, Class::Text { .. })
 }
 
 /// `""` for a field that is not text means "no value", like `null`.
 fn means_null(class: Class, v: &Value) -> bool {
     match v {
         Value::Null => true,
-        Value::String(s) => s.trim().is_empty() && !matches!(class, Class::Text { .. } | Class::Uf),
+        Value::String(s) => s.trim().is_empty() && !matches!(class, Class::Text { .. }),
         _ => false,
     }
 }
@@ -278,7 +309,7 @@ fn scalars(v: &Value) -> Option<Vec<&Value>> {
 }
 
 /// IN over the typed, non-null elements; an empty list matches nothing.
-fn in_list(col: &Col, class: Class, v: &Value, cx: &Cx) -> Option<Cond> {
+fn in_list(col: &Col, class: Class, v: &Value, cx: &Cx<'_>) -> Option<Cond> {
     let mut values = Vec::new();
     for x in scalars(v)? {
         if means_null(class, x) {
@@ -307,7 +338,7 @@ fn cmp(col: &Col, class: Class, op: CmpOp, value: DbValue) -> Cond {
 }
 
 /// Equality of one scalar: `null` (and `""` for non-text) is IS NULL.
-fn equal(col: &Col, class: Class, v: &Value, cx: &Cx) -> Option<Cond> {
+fn equal(col: &Col, class: Class, v: &Value, cx: &Cx<'_>) -> Option<Cond> {
     if means_null(class, v) {
         return Some(Cond::IsNull(col.clone()));
     }
@@ -341,10 +372,10 @@ fn like(col: &Col, v: &Value, substring: bool) -> Option<Cond> {
     })
 }
 
-fn build(col: Col, class: Class, op: Op, value: &Value, cx: &Cx) -> Option<Cond> {
+fn build(col: Col, class: Class, op: Op, value: &Value, cx: &Cx<'_>) -> Option<Cond> {
     let is_list = wire::is_php_array(value);
     // LIKE makes no sense on numbers and dates, and Bitrix forbids it on dictionary ids.
-    let like_applies = matches!(class, Class::Text { like: true, .. } | Class::Uf);
+    let like_applies = matches!(class, Class::Text { like: true, .. });
     let op = match op {
         Op::Like | Op::Substring if !like_applies => Op::Eq,
         Op::NotLike | Op::NotSubstring if !like_applies => Op::Ne,
@@ -401,8 +432,24 @@ mod tests {
 
     const NOW: i64 = 1_716_481_105;
 
+    fn ufs() -> Vec<UserField> {
+        [
+            ("UF_CRM_FLAG", UserType::Boolean, false),
+            ("UF_CRM_COLOR", UserType::String, false),
+            ("UF_CRM_N", UserType::Integer, false),
+            ("UF_CRM_TAGS", UserType::Enumeration, true),
+        ]
+        .into_iter()
+        .map(|(name, ty, multiple)| {
+            let mut uf = UserField::new("CRM_LEAD", name, ty);
+            uf.multiple = multiple;
+            uf
+        })
+        .collect()
+    }
+
     fn parse(v: Value) -> Result<Cond, ApiError> {
-        parse_filter(EntityKind::Lead, &v, chrono_tz::Europe::Berlin, NOW)
+        parse_filter(EntityKind::Lead, &ufs(), &v, chrono_tz::Europe::Berlin, NOW)
     }
 
     fn cond(v: Value) -> Cond {
@@ -650,22 +697,79 @@ mod tests {
 
     #[test]
     fn user_fields() {
+        let flag = Col::uf("UF_CRM_FLAG", ColumnType::Int);
+        let ucmp = |col: &Col, op, value, ci| Cond::Cmp {
+            col: col.clone(),
+            op,
+            value,
+            ci,
+        };
         assert_eq!(
             cond(json!({"ufCrm_FLAG": 1, "UF_CRM_COLOR": "red"})),
             Cond::And(vec![
-                Cond::Cmp {
-                    col: Col::uf("UF_CRM_FLAG", ColumnType::Text),
-                    op: CmpOp::Eq,
-                    value: int(1),
-                    ci: true
-                },
-                Cond::Cmp {
-                    col: Col::uf("UF_CRM_COLOR", ColumnType::Text),
-                    op: CmpOp::Eq,
-                    value: text("red"),
-                    ci: true
-                }
+                ucmp(&flag, CmpOp::Eq, int(1), false),
+                ucmp(
+                    &Col::uf("UF_CRM_COLOR", ColumnType::Text),
+                    CmpOp::Eq,
+                    text("red"),
+                    true
+                )
             ])
+        );
+        // Booleans are 1/0 or JSON booleans; Y/N is not a value of a boolean user field.
+        assert_eq!(
+            cond(json!({"ufCrm_FLAG": false})),
+            ucmp(&flag, CmpOp::Eq, int(0), false)
+        );
+        assert_eq!(
+            cond(json!({"ufCrm_FLAG": "0"})),
+            ucmp(&flag, CmpOp::Eq, int(0), false)
+        );
+        assert_eq!(
+            error_text(json!({"ufCrm_FLAG": "Y"})),
+            "Invalid filter: field 'UF_CRM_FLAG' has invalid value"
+        );
+        // Numbers compare as numbers, strings given for them included.
+        assert_eq!(
+            cond(json!({">ufCrm_N": "10"})),
+            ucmp(
+                &Col::uf("UF_CRM_N", ColumnType::Int),
+                CmpOp::Gt,
+                int(10),
+                false
+            )
+        );
+        assert_eq!(
+            error_text(json!({"ufCrm_N": "ten"})),
+            "Invalid filter: field 'UF_CRM_N' has invalid value"
+        );
+        // LIKE does not apply to numbers: `%` is equality there.
+        assert_eq!(
+            cond(json!({"%ufCrm_N": 3})),
+            ucmp(
+                &Col::uf("UF_CRM_N", ColumnType::Int),
+                CmpOp::Eq,
+                int(3),
+                false
+            )
+        );
+        assert_eq!(
+            cond(json!({"ufCrm_TAGS": 4})),
+            ucmp(
+                &Col::uf_multiple("UF_CRM_TAGS", ColumnType::Int),
+                CmpOp::Eq,
+                int(4),
+                false
+            )
+        );
+        // Only defined user fields may be filtered on.
+        assert_eq!(
+            error_text(json!({"ufCrm_NOPE": 1})),
+            "Invalid filter: field 'UF_CRM_NOPE' is not allowed in filter"
+        );
+        assert_eq!(
+            error_text(json!({"UF_CRM_NOPE": 1})),
+            "Invalid filter: field 'UF_CRM_NOPE' is not allowed in filter"
         );
     }
 

@@ -254,11 +254,12 @@ pub async fn list<S: Storage>(
     let filter = array_param(params, "filter", false)?;
     let order = array_param(params, "order", false)?;
     let original = use_original_uf_names(params);
+    let ufs = crate::userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
     let cond = match filter {
-        Some(f) => filter::parse_filter(kind, f, ctx.settings.time_zone, ctx.now)?,
+        Some(f) => filter::parse_filter(kind, &ufs, f, ctx.settings.time_zone, ctx.now)?,
         None => crate::query::Cond::True,
     };
-    let order = select::parse_order(kind, order)?;
+    let order = select::parse_order(kind, &ufs, order)?;
     let isel = select::parse_select(kind, select);
     let request = ListRequest {
         filter: cond,
@@ -279,14 +280,24 @@ pub async fn list<S: Storage>(
     Ok(Output::list(Value::Object(m), page.total, page.next))
 }
 
-/// `crm.item.fields`: `{"fields": {…}}`; needs read access to the type (docs' `ACCESS_DENIED`).
-/// `useOriginalUfNames` only renames user fields, and no user-field definitions are listed yet.
-pub fn fields(ctx: &Ctx<'_>, params: &Params) -> Result<Output, ApiError> {
+/// `crm.item.fields`: `{"fields": {…}}` with the type's user fields after the item fields;
+/// needs read access to the type (docs' `ACCESS_DENIED`). `useOriginalUfNames` names the user
+/// fields `UF_CRM_*` instead of `ufCrm_*`.
+pub async fn fields<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Output, ApiError> {
     let kind = kind_param(params)?;
     if ctx.actor.level(kind, Action::Read) == Level::None {
         return Err(Dialect::Item.access_denied(Action::Read));
     }
-    Ok(Output::from(output::describe_fields(kind)))
+    let ufs = crate::userfield::of_kind(s, ctx.actor.portal_id, kind).await?;
+    Ok(Output::from(output::describe_fields(
+        kind,
+        &ufs,
+        use_original_uf_names(params),
+    )))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::field::{ColumnType, FieldDef, FieldKind};
 use crate::input::round2;
 use crate::query::{DbValue, Multifield, Row};
 use crate::select::UfSelect;
+use crate::userfield::{self, UserField, LANGUAGES};
 use crate::PortalSettings;
 use serde_json::{Map, Value};
 
@@ -162,8 +163,9 @@ pub fn format_item(
     Value::Object(out)
 }
 
-/// `crm.item.fields`: `{"fields": {<camelName>: description}}` in table order, then `fm`.
-pub fn describe_fields(kind: EntityKind) -> Value {
+/// `crm.item.fields`: `{"fields": {<camelName>: description}}` in table order, then `fm`, then
+/// the user fields (`ufs`) under their item names (`original_uf_names`: `UF_CRM_*`).
+pub fn describe_fields(kind: EntityKind, ufs: &[UserField], original_uf_names: bool) -> Value {
     let disabled = names::disabled(kind);
     let mut fields = Map::new();
     for def in names::item_fields(kind) {
@@ -179,9 +181,35 @@ pub fn describe_fields(kind: EntityKind) -> Value {
         m.insert("upperName".into(), Value::String("FM".into()));
         fields.insert(names::FM.into(), Value::Object(m));
     }
+    for uf in ufs {
+        let key = if original_uf_names {
+            uf.field_name.clone()
+        } else {
+            names::uf_item_name(&uf.field_name, None)
+        };
+        fields.insert(key, describe_user_field(uf));
+    }
     let mut out = Map::new();
     out.insert("fields".into(), Value::Object(fields));
     Value::Object(out)
+}
+
+/// A user field as the legacy `*.fields` shows it (type, flags, labels, settings, items), with
+/// the item descriptions' `title` (the edit-form label, else the name) and `upperName`.
+fn describe_user_field(uf: &UserField) -> Value {
+    let mut v = userfield::value::describe(uf);
+    if let Some(m) = v.as_object_mut() {
+        let lang = LANGUAGES.first().copied().unwrap_or("en");
+        let label = uf.label("EDIT_FORM_LABEL", lang);
+        let title = if label.is_empty() {
+            uf.field_name.as_str()
+        } else {
+            label
+        };
+        m.insert("title".into(), Value::String(title.into()));
+        m.insert("upperName".into(), Value::String(uf.field_name.clone()));
+    }
+    v
 }
 
 /// `type` and the flags `[isRequired, isReadOnly, isImmutable, isMultiple]`, then `isDynamic`.
@@ -385,8 +413,40 @@ mod tests {
     }
 
     #[test]
+    fn user_fields_description() {
+        use crate::userfield::UserType;
+        let mut n = UserField::new("CRM_LEAD", "UF_CRM_N", UserType::Integer);
+        n.mandatory = true;
+        let flag = UserField::new("CRM_LEAD", "UF_CRM_FLAG", UserType::Boolean);
+        let ufs = [n, flag];
+        let f = describe_fields(EntityKind::Lead, &ufs, false);
+        let fields = f["fields"].as_object().unwrap();
+        let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+        assert_eq!(keys[keys.len() - 2..], ["ufCrm_N", "ufCrm_FLAG"]);
+        let n = &fields["ufCrm_N"];
+        assert_eq!(
+            (
+                &n["type"],
+                &n["isRequired"],
+                &n["isMultiple"],
+                &n["isDynamic"]
+            ),
+            (&json!("integer"), &json!(true), &json!(false), &json!(true))
+        );
+        assert_eq!(
+            (&n["title"], &n["upperName"]),
+            (&json!("UF_CRM_N"), &json!("UF_CRM_N"))
+        );
+        assert_eq!(fields["ufCrm_FLAG"]["type"], json!("boolean"));
+        let f = describe_fields(EntityKind::Lead, &ufs, true);
+        assert!(
+            f["fields"].get("UF_CRM_FLAG").is_some() && f["fields"].get("ufCrm_FLAG").is_none()
+        );
+    }
+
+    #[test]
     fn fields_description() {
-        let f = describe_fields(EntityKind::Lead);
+        let f = describe_fields(EntityKind::Lead, &[], false);
         let fields = f["fields"].as_object().unwrap();
         let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
         assert_eq!(keys.first(), Some(&"id"));

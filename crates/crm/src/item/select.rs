@@ -3,9 +3,10 @@
 
 use super::names::{self, Name};
 use crate::entity::EntityKind;
-use crate::field::{ColumnType, FieldDef, FieldKind, MULTIFIELD_TYPES};
+use crate::field::{FieldDef, FieldKind, MULTIFIELD_TYPES};
 use crate::query::{Col, Order, OrderKey};
 use crate::select::{Selection, UfSelect};
+use crate::userfield::UserField;
 use crate::wire;
 use bx_wire::ApiError;
 use serde_json::Value;
@@ -142,9 +143,14 @@ pub fn has_multifields(kind: EntityKind) -> bool {
 }
 
 /// Resolves `order` (already known to be a PHP array): `ASC`/`DESC` in any case, fields in the
-/// given order, `id ASC` when empty. A field that cannot be sorted on, or another direction, is
+/// given order, `id ASC` when empty. A field that cannot be sorted on (an undefined or multiple
+/// user field among them: `ufs` are the definitions), or another direction, is
 /// `INVALID_ARG_VALUE` (lists.md §3.3).
-pub fn parse_order(kind: EntityKind, order: Option<&Value>) -> Result<Vec<Order>, ApiError> {
+pub fn parse_order(
+    kind: EntityKind,
+    ufs: &[UserField],
+    order: Option<&Value>,
+) -> Result<Vec<Order>, ApiError> {
     let mut out: Vec<Order> = Vec::new();
     for (key, direction) in order.and_then(wire::php_entries).unwrap_or_default() {
         // `order[]=`: an empty order written as a query string.
@@ -158,7 +164,10 @@ pub fn parse_order(kind: EntityKind, order: Option<&Value>) -> Result<Vec<Order>
                 Some(column) => Col::Column(column),
                 None => return Err(not_allowed_in_order(&upper)),
             },
-            Name::Uf(uf) => Col::uf(uf.clone(), ColumnType::Text),
+            Name::Uf(uf) => match ufs.iter().find(|u| u.field_name == *uf && !u.multiple) {
+                Some(def) => def.col(),
+                None => return Err(not_allowed_in_order(&upper)),
+            },
             _ => return Err(not_allowed_in_order(&upper)),
         };
         let given = wire::strval(direction).unwrap_or_else(|| "Array".into());
@@ -257,6 +266,14 @@ mod tests {
 
     #[test]
     fn order_keys_and_errors() {
+        use crate::userfield::UserType;
+        let mut tags = UserField::new("CRM_LEAD", "UF_CRM_TAGS", UserType::Integer);
+        tags.multiple = true;
+        let ufs = vec![
+            UserField::new("CRM_LEAD", "UF_CRM_X", UserType::Double),
+            tags,
+        ];
+        let parse_order = |kind, order: Option<&Value>| super::parse_order(kind, &ufs, order);
         let o = parse_order(
             LEAD,
             Some(&json!({"lastName": "asc", "ID": "DESC", "ufCrm_X": "Desc"})),
@@ -274,7 +291,7 @@ mod tests {
                     desc: true
                 },
                 Order {
-                    key: OrderKey::Col(Col::uf("UF_CRM_X", ColumnType::Text)),
+                    key: OrderKey::Col(Col::uf("UF_CRM_X", crate::field::ColumnType::Real)),
                     desc: true
                 },
             ]
@@ -290,6 +307,8 @@ mod tests {
         for (v, text) in [
             (json!({"nope": "ASC"}), "Invalid order: field 'NOPE' is not allowed in order"),
             (json!({"fm": "ASC"}), "Invalid order: field 'FM' is not allowed in order"),
+            (json!({"ufCrm_NOPE": "ASC"}), "Invalid order: field 'UF_CRM_NOPE' is not allowed in order"),
+            (json!({"ufCrm_TAGS": "ASC"}), "Invalid order: field 'UF_CRM_TAGS' is not allowed in order"),
             (json!({"contactIds": "ASC"}), "Invalid order: field 'CONTACT_IDS' is not allowed in order"),
             (json!(["id"]), "Invalid order: field '0' is not allowed in order"),
             (

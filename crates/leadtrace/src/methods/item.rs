@@ -13,6 +13,7 @@ enum Op {
     Get,
     List,
     Delete,
+    Fields,
 }
 
 impl Op {
@@ -28,21 +29,10 @@ pub fn register(r: &mut Registry) {
         ("crm.item.get", Op::Get),
         ("crm.item.list", Op::List),
         ("crm.item.delete", Op::Delete),
+        ("crm.item.fields", Op::Fields),
     ] {
         r.add(name, Scope::Crm, move |call| Box::pin(run(call, op)));
     }
-    r.add("crm.item.fields", Scope::Crm, |call| {
-        Box::pin(async move {
-            let actor = call.caller.actor();
-            let settings = call.caller.settings();
-            let ctx = Ctx {
-                actor: &actor,
-                settings: &settings,
-                now: chrono::Utc::now().timestamp(),
-            };
-            item::fields(&ctx, &call.params)
-        })
-    });
 }
 
 async fn run(call: Call, op: Op) -> Result<Output, ApiError> {
@@ -63,6 +53,7 @@ async fn run(call: Call, op: Op) -> Result<Output, ApiError> {
                 Op::Get => item::get(tx, &ctx, &params).await,
                 Op::List => item::list(tx, &ctx, &params).await,
                 Op::Delete => item::delete(tx, &ctx, &params).await,
+                Op::Fields => item::fields(tx, &ctx, &params).await,
             }
         })
     })
