@@ -587,7 +587,9 @@ async fn application_event_is_posted_exactly(b: Backend) {
     assert_eq!(other.lead_id(), lead);
     assert_ne!(other.event_id(), r.event_id());
 
-    // Update (also one that changes nothing) and delete follow, in order, each with its own id.
+    // Update (also one that changes nothing) and delete follow, each with its own id. Every
+    // `event.bind` is its own handler and order is kept per handler, so the two updates arrive in
+    // order while the delete (another handler) may overtake the second one.
     app.call(
         "crm.lead.update",
         json!({"id": lead, "fields": {"TITLE": "x"}}),
@@ -607,14 +609,30 @@ async fn application_event_is_posted_exactly(b: Backend) {
         .await;
     let at_first: Vec<&Received> = got.iter().filter(|r| r.path == "/first").collect();
     let events: Vec<String> = at_first.iter().map(|r| r.text("event")).collect();
+    let mut kinds = events.clone();
+    kinds.sort();
     assert_eq!(
-        events,
+        kinds,
         [
             "ONCRMLEADADD",
+            "ONCRMLEADDELETE",
             "ONCRMLEADUPDATE",
-            "ONCRMLEADUPDATE",
-            "ONCRMLEADDELETE"
-        ]
+            "ONCRMLEADUPDATE"
+        ],
+        "arrived: {events:?}"
+    );
+    assert_eq!(
+        events[0], "ONCRMLEADADD",
+        "the add happened before anything else was changed"
+    );
+    let update_ts: Vec<i64> = at_first
+        .iter()
+        .filter(|r| r.text("event") == "ONCRMLEADUPDATE")
+        .map(|r| r.text("ts").parse().unwrap())
+        .collect();
+    assert!(
+        update_ts[0] <= update_ts[1],
+        "one handler's events keep their order: {update_ts:?}"
     );
     assert!(at_first.iter().all(|r| r.lead_id() == lead));
     assert!(at_first
