@@ -1,12 +1,11 @@
 //! Contact and company bindings (`crm.{lead,deal,quote,company}.contact.*`,
 //! `crm.contact.company.*`): one set of handlers for every relation; `crm::binding` does the work.
 
-use super::in_tx;
+use super::crm_call;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
 use crm::binding::{self, Relation};
 use crm::simple_mode::CrmMode;
-use crm::Ctx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -45,23 +44,14 @@ async fn run(call: Call, rel: Relation, op: Op) -> Result<Output, ApiError> {
     if CrmMode::of(&call.caller.portal.crm_mode).hides(rel.owner) {
         return binding::absent_owner(&call.params);
     }
-    let actor = call.caller.actor();
-    let settings = call.caller.settings();
-    let params = call.params;
-    let now = chrono::Utc::now().timestamp();
-    in_tx(call.state.store(), op != Op::ItemsGet, move |tx| {
+    crm_call(call, op != Op::ItemsGet, move |tx, ctx, params| {
         Box::pin(async move {
-            let ctx = Ctx {
-                actor: &actor,
-                settings: &settings,
-                now,
-            };
             match op {
-                Op::Add => binding::add(tx, &ctx, rel, &params).await,
-                Op::Delete => binding::delete(tx, &ctx, rel, &params).await,
-                Op::ItemsGet => binding::items_get(tx, &ctx, rel, &params).await,
-                Op::ItemsSet => binding::items_set(tx, &ctx, rel, &params).await,
-                Op::ItemsDelete => binding::items_delete(tx, &ctx, rel, &params).await,
+                Op::Add => binding::add(tx, ctx, rel, params).await,
+                Op::Delete => binding::delete(tx, ctx, rel, params).await,
+                Op::ItemsGet => binding::items_get(tx, ctx, rel, params).await,
+                Op::ItemsSet => binding::items_set(tx, ctx, rel, params).await,
+                Op::ItemsDelete => binding::items_delete(tx, ctx, rel, params).await,
             }
         })
     })

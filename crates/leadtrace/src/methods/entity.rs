@@ -1,11 +1,11 @@
 //! The generic CRM entity methods (`crm.{type}.add/update/get/list/delete/fields`): one set of
 //! handlers for every entity type; the `crm` engine does the work.
 
-use super::in_tx;
+use super::crm_call;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
 use crm::simple_mode::{self, CrmMode};
-use crm::{engine, Ctx, EntityKind};
+use crm::{engine, EntityKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -53,25 +53,16 @@ async fn run(call: Call, kind: EntityKind, op: Op) -> Result<Output, ApiError> {
             Op::Add | Op::Fields => {}
         }
     }
-    let actor = call.caller.actor();
-    let settings = call.caller.settings();
-    let params = call.params;
-    let now = chrono::Utc::now().timestamp();
-    in_tx(call.state.store(), op.writes(), move |tx| {
+    crm_call(call, op.writes(), move |tx, ctx, params| {
         Box::pin(async move {
-            let ctx = Ctx {
-                actor: &actor,
-                settings: &settings,
-                now,
-            };
             match op {
-                Op::Add if hidden => simple_mode::add_lead(tx, &ctx, &params).await,
-                Op::Add => engine::add(tx, &ctx, kind, &params).await,
-                Op::Update => engine::update(tx, &ctx, kind, &params).await,
-                Op::Get => engine::get(tx, &ctx, kind, &params).await,
-                Op::List => engine::list(tx, &ctx, kind, &params).await,
-                Op::Delete => engine::delete(tx, &ctx, kind, &params).await,
-                Op::Fields => engine::fields(tx, &ctx, kind).await,
+                Op::Add if hidden => simple_mode::add_lead(tx, ctx, params).await,
+                Op::Add => engine::add(tx, ctx, kind, params).await,
+                Op::Update => engine::update(tx, ctx, kind, params).await,
+                Op::Get => engine::get(tx, ctx, kind, params).await,
+                Op::List => engine::list(tx, ctx, kind, params).await,
+                Op::Delete => engine::delete(tx, ctx, kind, params).await,
+                Op::Fields => engine::fields(tx, ctx, kind).await,
             }
         })
     })

@@ -1,10 +1,10 @@
 //! `crm.item.add/update/get/list/delete/fields`: the universal item API for every family whose
 //! field table exists (`crm::item::served_kind`); the `crm::item` view of the engine does the work.
 
-use super::in_tx;
+use super::crm_call;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
-use crm::{item, Ctx};
+use crm::item;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -36,24 +36,15 @@ pub fn register(r: &mut Registry) {
 }
 
 async fn run(call: Call, op: Op) -> Result<Output, ApiError> {
-    let actor = call.caller.actor();
-    let settings = call.caller.settings();
-    let params = call.params;
-    let now = chrono::Utc::now().timestamp();
-    in_tx(call.state.store(), op.writes(), move |tx| {
+    crm_call(call, op.writes(), move |tx, ctx, params| {
         Box::pin(async move {
-            let ctx = Ctx {
-                actor: &actor,
-                settings: &settings,
-                now,
-            };
             match op {
-                Op::Add => item::add(tx, &ctx, &params).await,
-                Op::Update => item::update(tx, &ctx, &params).await,
-                Op::Get => item::get(tx, &ctx, &params).await,
-                Op::List => item::list(tx, &ctx, &params).await,
-                Op::Delete => item::delete(tx, &ctx, &params).await,
-                Op::Fields => item::fields(tx, &ctx, &params).await,
+                Op::Add => item::add(tx, ctx, params).await,
+                Op::Update => item::update(tx, ctx, params).await,
+                Op::Get => item::get(tx, ctx, params).await,
+                Op::List => item::list(tx, ctx, params).await,
+                Op::Delete => item::delete(tx, ctx, params).await,
+                Op::Fields => item::fields(tx, ctx, params).await,
             }
         })
     })

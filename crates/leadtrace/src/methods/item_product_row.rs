@@ -1,12 +1,11 @@
 //! `crm.item.productrow.*`: the universal, camelCase view of product rows; `crm::item_product_row`
 //! does the work over the same rows as `crm.{lead,deal,quote}.productrows.*`.
 
-use super::in_tx;
+use super::crm_call;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
 use crm::item_product_row as rows;
 use crm::simple_mode::CrmMode;
-use crm::Ctx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -39,26 +38,17 @@ pub fn register(r: &mut Registry) {
 }
 
 async fn run(call: Call, op: Op) -> Result<Output, ApiError> {
-    let actor = call.caller.actor();
-    let settings = call.caller.settings();
     let mode = CrmMode::of(&call.caller.portal.crm_mode);
-    let params = call.params;
-    let now = chrono::Utc::now().timestamp();
     let write = !matches!(op, Op::Get | Op::List);
-    in_tx(call.state.store(), write, move |tx| {
+    crm_call(call, write, move |tx, ctx, params| {
         Box::pin(async move {
-            let ctx = Ctx {
-                actor: &actor,
-                settings: &settings,
-                now,
-            };
             match op {
-                Op::Add => rows::add(tx, &ctx, mode, &params).await,
-                Op::Update => rows::update(tx, &ctx, mode, &params).await,
-                Op::Get => rows::get(tx, &ctx, mode, &params).await,
-                Op::Delete => rows::delete(tx, &ctx, mode, &params).await,
-                Op::Set => rows::set(tx, &ctx, mode, &params).await,
-                Op::List => rows::list(tx, &ctx, mode, &params).await,
+                Op::Add => rows::add(tx, ctx, mode, params).await,
+                Op::Update => rows::update(tx, ctx, mode, params).await,
+                Op::Get => rows::get(tx, ctx, mode, params).await,
+                Op::Delete => rows::delete(tx, ctx, mode, params).await,
+                Op::Set => rows::set(tx, ctx, mode, params).await,
+                Op::List => rows::list(tx, ctx, mode, params).await,
             }
         })
     })

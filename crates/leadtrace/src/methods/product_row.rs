@@ -1,11 +1,11 @@
 //! Product rows of leads, deals and quotes (`crm.{lead,deal,quote}.productrows.get/set`): one
 //! handler pair for every family that has rows; `crm::product_row` does the work.
 
-use super::in_tx;
+use super::crm_call;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
 use crm::simple_mode::CrmMode;
-use crm::{product_row, Ctx, EntityKind};
+use crm::{product_row, EntityKind};
 
 pub fn register(r: &mut Registry) {
     for kind in EntityKind::ALL {
@@ -26,21 +26,12 @@ async fn run(call: Call, kind: EntityKind, set: bool) -> Result<Output, ApiError
     if CrmMode::of(&call.caller.portal.crm_mode).hides(kind) {
         return product_row::absent_owner(&call.params);
     }
-    let actor = call.caller.actor();
-    let settings = call.caller.settings();
-    let params = call.params;
-    let now = chrono::Utc::now().timestamp();
-    in_tx(call.state.store(), set, move |tx| {
+    crm_call(call, set, move |tx, ctx, params| {
         Box::pin(async move {
-            let ctx = Ctx {
-                actor: &actor,
-                settings: &settings,
-                now,
-            };
             if set {
-                product_row::set(tx, &ctx, kind, &params).await
+                product_row::set(tx, ctx, kind, params).await
             } else {
-                product_row::get(tx, &ctx, kind, &params).await
+                product_row::get(tx, ctx, kind, params).await
             }
         })
     })

@@ -5,11 +5,10 @@
 //! right to update it. `entity.get` needs the right to read the record. Sources: anyone may list
 //! them, only administrators may change them. The `crm::tracking` module does the work.
 
-use super::in_tx;
+use super::crm_call;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
 use crm::tracking::{service, sources};
-use crm::Ctx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -43,25 +42,16 @@ pub fn register(r: &mut Registry) {
 }
 
 async fn run(call: Call, op: Op) -> Result<Output, ApiError> {
-    let actor = call.caller.actor();
-    let settings = call.caller.settings();
-    let params = call.params;
-    let now = chrono::Utc::now().timestamp();
-    in_tx(call.state.store(), op.writes(), move |tx| {
+    crm_call(call, op.writes(), move |tx, ctx, params| {
         Box::pin(async move {
-            let ctx = Ctx {
-                actor: &actor,
-                settings: &settings,
-                now,
-            };
             match op {
-                Op::TraceAdd => service::trace_add(tx, &ctx, &params).await,
-                Op::TraceDelete => service::trace_delete(tx, &ctx, &params).await,
-                Op::EntityGet => service::entity_get(tx, &ctx, &params).await,
-                Op::SourceList => sources::list(tx, &ctx).await,
-                Op::SourceAdd => sources::add(tx, &ctx, &params).await,
-                Op::SourceUpdate => sources::update(tx, &ctx, &params).await,
-                Op::SourceDelete => sources::delete(tx, &ctx, &params).await,
+                Op::TraceAdd => service::trace_add(tx, ctx, params).await,
+                Op::TraceDelete => service::trace_delete(tx, ctx, params).await,
+                Op::EntityGet => service::entity_get(tx, ctx, params).await,
+                Op::SourceList => sources::list(tx, ctx).await,
+                Op::SourceAdd => sources::add(tx, ctx, params).await,
+                Op::SourceUpdate => sources::update(tx, ctx, params).await,
+                Op::SourceDelete => sources::delete(tx, ctx, params).await,
             }
         })
     })

@@ -1,10 +1,10 @@
 //! `crm.<entity>.userfield.{add,update,get,list,delete}` (leads.md §5): one set of handlers for
 //! every entity type that has a field table; `crm::userfield` does the work.
 
-use super::in_tx;
+use super::crm_call;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
-use crm::{userfield, Ctx, EntityKind};
+use crm::{userfield, EntityKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -44,23 +44,14 @@ pub fn register(r: &mut Registry) {
 }
 
 async fn run(call: Call, kind: EntityKind, op: Op) -> Result<Output, ApiError> {
-    let actor = call.caller.actor();
-    let settings = call.caller.settings();
-    let params = call.params;
-    let now = chrono::Utc::now().timestamp();
-    in_tx(call.state.store(), op.writes(), move |tx| {
+    crm_call(call, op.writes(), move |tx, ctx, params| {
         Box::pin(async move {
-            let ctx = Ctx {
-                actor: &actor,
-                settings: &settings,
-                now,
-            };
             match op {
-                Op::Add => userfield::add(tx, &ctx, kind, &params).await,
-                Op::Update => userfield::update(tx, &ctx, kind, &params).await,
-                Op::Get => userfield::get(tx, &ctx, kind, &params).await,
-                Op::List => userfield::list(tx, &ctx, kind, &params).await,
-                Op::Delete => userfield::delete(tx, &ctx, kind, &params).await,
+                Op::Add => userfield::add(tx, ctx, kind, params).await,
+                Op::Update => userfield::update(tx, ctx, kind, params).await,
+                Op::Get => userfield::get(tx, ctx, kind, params).await,
+                Op::List => userfield::list(tx, ctx, kind, params).await,
+                Op::Delete => userfield::delete(tx, ctx, kind, params).await,
             }
         })
     })
