@@ -6,6 +6,7 @@
 
 mod client;
 mod db;
+mod report;
 mod seed;
 
 use clap::Parser;
@@ -58,6 +59,13 @@ struct Args {
     /// no statistics yet: right after a bulk load, or with autovacuum off).
     #[arg(long)]
     no_analyze: bool,
+    /// What to measure: `leads` (lists, filters, adds on a large lead table) or `report` (the
+    /// Sales Intelligence report on leads, deals and traces).
+    #[arg(long, default_value = "leads", value_parser = ["leads", "report"])]
+    suite: String,
+    /// `--suite report`: deals to seed.
+    #[arg(long, default_value_t = 300_000)]
+    deals: u64,
 }
 
 /// One measured case, as a table row.
@@ -494,6 +502,9 @@ async fn bench(args: &Args, target: &db::Target, url: &str) -> Result<(), BoxErr
         .ok_or("no default portal")?
         .id;
     seed::users(&store, portal_id).await?;
+    if args.suite == "report" {
+        return bench_report(args, target, running, portal_id).await;
+    }
 
     eprintln!(
         "seeding {} leads ({} per transaction)",
@@ -561,6 +572,63 @@ async fn bench(args: &Args, target: &db::Target, url: &str) -> Result<(), BoxErr
     if let Some(out) = &args.out {
         std::fs::write(out, &report).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
         eprintln!("report written to {}", out.display());
+    }
+    Ok(())
+}
+
+/// `--suite report` (see report.rs).
+async fn bench_report(
+    args: &Args,
+    target: &db::Target,
+    running: leadtrace::bootstrap::Running,
+    portal_id: i64,
+) -> Result<(), BoxError> {
+    let store = running.state.store().clone();
+    eprintln!(
+        "seeding {} leads with traces and {} deals ({} per transaction)",
+        args.leads, args.deals, args.chunk
+    );
+    let seeded = report::seed(&store, portal_id, args.leads, args.deals, args.chunk, args.seed).await?;
+    let stats_note = if args.no_analyze {
+        "none (`--no-analyze`)".to_string()
+    } else {
+        let started = Instant::now();
+        if target.refresh_statistics().await? {
+            format!(
+                "`VACUUM ANALYZE` after seeding ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            )
+        } else {
+            "none (SQLite: the server does not run ANALYZE)".to_string()
+        }
+    };
+    let load_start = load_average();
+    let mut b = Bench {
+        client: Client::new(&running.webhook_url)?,
+        rng: StdRng::seed_from_u64(args.seed),
+        reps: args.reps.max(1),
+        budget: Duration::from_secs_f64(args.case_budget),
+        rows: Vec::new(),
+    };
+    eprintln!("measuring ({} repetitions per case)", b.reps);
+    report::cases(&mut b).await?;
+    let (hwm, _) = memory();
+    let size = target.size_bytes().await;
+    let load_end = load_average();
+    running.shutdown().await;
+    let out = report::markdown(
+        target.backend_name(),
+        &machine(),
+        b.reps,
+        &format!("{stats_note}. Load average (1 min) when measuring started / ended: {load_start} / {load_end}"),
+        &seeded,
+        &b.rows,
+        (size, hwm),
+    );
+    print!("{out}");
+    if let Some(path) = &args.out {
+        std::fs::write(path, &out).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("report written to {}", path.display());
     }
     Ok(())
 }

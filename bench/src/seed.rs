@@ -124,7 +124,7 @@ fn title(rng: &mut StdRng, seq: u64) -> String {
 }
 
 /// The column values of the `seq`-th lead (of `n`) created around `created`.
-fn lead(rng: &mut StdRng, seq: u64, created: i64, now: i64) -> Assignments {
+pub fn lead(rng: &mut StdRng, seq: u64, created: i64, now: i64) -> Assignments {
     let (status, semantic) = {
         let table: Vec<((&str, &str), u32)> =
             STAGES.iter().map(|(s, m, w)| ((*s, *m), *w)).collect();

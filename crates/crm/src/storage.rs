@@ -7,6 +7,7 @@ use crate::entity::EntityKind;
 use crate::event::Event;
 use crate::product_row::ProductRow;
 use crate::query::{Binding, DbValue, ListQuery, Multifield, Row, Status};
+use crate::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord};
 use crate::tracking::{
     Binding as TraceBinding, Source, Trace, TraceChannel, TraceData, TrackingSettings,
 };
@@ -424,4 +425,40 @@ pub trait Storage: Send {
         portal_id: i64,
         trace_id: i64,
     ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    // The Sales Intelligence report (`crate::tracking::report`). Records count by `DATE_CREATE` in
+    // `[from, to)` (Unix seconds); only leads and deals are counted (other kinds: empty).
+
+    /// Default attribution: per group of the record's effective trace (no trace: source 0 /
+    /// channel `unassigned`), per `CURRENCY_ID` and, when `by_responsible`, per `ASSIGNED_BY_ID`:
+    /// the count, Σ `OPPORTUNITY`, and both for records in a success stage (semantics `S`).
+    fn report_groups(
+        &mut self,
+        portal_id: i64,
+        kind: EntityKind,
+        from: i64,
+        to: i64,
+        group_by: GroupBy,
+        by_responsible: bool,
+    ) -> impl Future<Output = Result<Vec<RecordGroup>, ApiError>> + Send;
+
+    /// Touch models: every record created in the range with its touches (every bound trace and
+    /// each one's previous visits, each trace once).
+    fn report_records(
+        &mut self,
+        portal_id: i64,
+        kind: EntityKind,
+        from: i64,
+        to: i64,
+    ) -> impl Future<Output = Result<Vec<TouchRecord>, ApiError>> + Send;
+
+    /// Visits: traces created in the range (previous visits included), per source or channel
+    /// group.
+    fn report_visits(
+        &mut self,
+        portal_id: i64,
+        from: i64,
+        to: i64,
+        group_by: GroupBy,
+    ) -> impl Future<Output = Result<Vec<(GroupKey, i64)>, ApiError>> + Send;
 }

@@ -10,6 +10,7 @@ use crm::currency::Currency;
 use crm::duplicate;
 use crm::event::Event;
 use crm::product_row::{self, ProductRow};
+use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord};
 use crm::tracking::{
     Binding as TraceBinding, Source, Trace, TraceChannel, TraceData, TrackingSettings,
 };
@@ -622,6 +623,39 @@ impl Storage for Tx {
 
     async fn delete_trace(&mut self, portal_id: i64, trace_id: i64) -> Result<bool, ApiError> {
         self.si_delete_trace(portal_id, trace_id).await
+    }
+
+    async fn report_groups(
+        &mut self,
+        portal_id: i64,
+        kind: EntityKind,
+        from: i64,
+        to: i64,
+        group_by: GroupBy,
+        by_responsible: bool,
+    ) -> Result<Vec<RecordGroup>, ApiError> {
+        self.report_groups_sql(portal_id, kind, from, to, group_by, by_responsible)
+            .await
+    }
+
+    async fn report_records(
+        &mut self,
+        portal_id: i64,
+        kind: EntityKind,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<TouchRecord>, ApiError> {
+        self.report_records_sql(portal_id, kind, from, to).await
+    }
+
+    async fn report_visits(
+        &mut self,
+        portal_id: i64,
+        from: i64,
+        to: i64,
+        group_by: GroupBy,
+    ) -> Result<Vec<(GroupKey, i64)>, ApiError> {
+        self.report_visits_sql(portal_id, from, to, group_by).await
     }
     async fn status(&mut self, portal_id: i64, id: i64) -> Result<Option<Status>, ApiError> {
         let rows = self

@@ -18,6 +18,7 @@ pub mod events;
 mod events_tests;
 mod fold;
 mod oauth;
+mod report;
 pub mod testing;
 #[cfg(test)]
 mod tests;
@@ -32,6 +33,7 @@ pub use events::{
     NewEventHandler, OfflineCol, OfflineEvent, OfflineQuery, OfflineTake,
 };
 pub use oauth::{App, Grant, NewApp};
+pub use report::BulkTrace;
 pub use tx::Tx;
 
 use bx_wire::ApiError;

@@ -280,6 +280,7 @@ impl Tx {
             vec![portal_id.into(), id.into()],
         )
         .await?;
+        self.forget_tracking_source(portal_id, id).await?;
         Ok(true)
     }
 
@@ -525,7 +526,7 @@ impl Tx {
             ],
         )
         .await?;
-        Ok(())
+        self.refresh_tracking(portal_id, kind, entity_id).await
     }
 
     pub(crate) async fn si_trace_bindings(
@@ -585,6 +586,7 @@ impl Tx {
                 ],
             )
             .await?;
+        self.refresh_tracking(portal_id, kind, entity_id).await?;
         Ok(n > 0)
     }
 
@@ -593,6 +595,8 @@ impl Tx {
         portal_id: i64,
         trace_id: i64,
     ) -> Result<bool, ApiError> {
+        // The records it was bound to fall back to their previous binding (report copies).
+        let bound = self.si_trace_bindings(portal_id, trace_id).await?;
         let n = self
             .exec_sql(
                 "DELETE FROM si_trace WHERE portal_id = ? AND id = ?",
@@ -633,6 +637,10 @@ impl Tx {
                 ],
             )
             .await?;
+        }
+        for b in bound {
+            self.refresh_tracking(portal_id, b.kind, b.entity_id)
+                .await?;
         }
         Ok(n > 0)
     }

@@ -15,6 +15,7 @@
 
 pub mod channel;
 pub mod parse;
+pub mod report;
 pub mod service;
 pub mod source;
 pub mod sources;

@@ -11,6 +11,7 @@ use crm::eval::{self, RowAccess};
 use crm::event::Event;
 use crm::product_row::ProductRow;
 use crm::query::{Binding, Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status, UfCol};
+use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord, TraceTouch};
 use crm::tracking::{
     Binding as TraceBinding, Source, Trace, TraceChannel, TraceData, TrackingSettings,
 };
@@ -251,6 +252,62 @@ impl RowAccess for View<'_> {
                 v => vec![v],
             },
         }
+    }
+}
+
+impl MemStore {
+    /// The records of a report range: (id, record) of `kind` with `DATE_CREATE` in `[from, to)`.
+    fn report_range(&self, kind: EntityKind, portal: i64, from: i64, to: i64) -> Vec<(i64, &Record)> {
+        self.records
+            .get(&(kind, portal))
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, r)| {
+                        matches!(r.cols.get("date_create"), Some(DbValue::Int(t)) if *t >= from && *t < to)
+                    })
+                    .map(|(id, r)| (*id, r))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn touch(t: &Trace) -> TraceTouch {
+        TraceTouch {
+            trace_id: t.id,
+            at: t.data.created_at,
+            source_id: t.data.source_id,
+            channel: t.data.channel_group.clone(),
+        }
+    }
+}
+
+fn col_text(r: &Record, col: &str) -> Option<String> {
+    match r.cols.get(col) {
+        Some(DbValue::Text(t)) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+fn col_int(r: &Record, col: &str) -> Option<i64> {
+    match r.cols.get(col) {
+        Some(DbValue::Int(i)) => Some(*i),
+        _ => None,
+    }
+}
+
+fn col_real(r: &Record, col: &str) -> f64 {
+    match r.cols.get(col) {
+        Some(DbValue::Real(f)) => *f,
+        Some(DbValue::Int(i)) => *i as f64,
+        _ => 0.0,
+    }
+}
+
+fn semantic_col(kind: EntityKind) -> &'static str {
+    if kind == EntityKind::Lead {
+        "status_semantic_id"
+    } else {
+        "stage_semantic_id"
     }
 }
 
@@ -1033,5 +1090,112 @@ impl Storage for MemStore {
             }
         }
         Ok(self.traces.remove(&(portal_id, trace_id)).is_some())
+    }
+
+    async fn report_groups(
+        &mut self,
+        portal_id: i64,
+        kind: EntityKind,
+        from: i64,
+        to: i64,
+        group_by: GroupBy,
+        by_responsible: bool,
+    ) -> Result<Vec<RecordGroup>, ApiError> {
+        self.calls.push("report_groups");
+        if !matches!(kind, EntityKind::Lead | EntityKind::Deal) {
+            return Ok(vec![]);
+        }
+        let mut out: Vec<RecordGroup> = Vec::new();
+        for (id, r) in self.report_range(kind, portal_id, from, to) {
+            let key = match self.traces_of(portal_id, kind, id).first() {
+                Some(t) => GroupKey::of(group_by, t.data.source_id, &t.data.channel_group),
+                None => GroupKey::none(group_by),
+            };
+            let currency = col_text(r, "currency_id");
+            let assigned = col_int(r, "assigned_by_id").filter(|_| by_responsible);
+            let amount = col_real(r, "opportunity");
+            let won = col_text(r, semantic_col(kind)).as_deref() == Some("S");
+            let g = match out
+                .iter_mut()
+                .position(|g| g.key == key && g.currency == currency && g.assigned_by_id == assigned)
+            {
+                Some(i) => &mut out[i],
+                None => {
+                    out.push(RecordGroup {
+                        key,
+                        assigned_by_id: assigned,
+                        currency,
+                        count: 0,
+                        sum: 0.0,
+                        won: 0,
+                        won_sum: 0.0,
+                    });
+                    out.last_mut().unwrap()
+                }
+            };
+            g.count += 1;
+            g.sum += amount;
+            if won {
+                g.won += 1;
+                g.won_sum += amount;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn report_records(
+        &mut self,
+        portal_id: i64,
+        kind: EntityKind,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<TouchRecord>, ApiError> {
+        self.calls.push("report_records");
+        if !matches!(kind, EntityKind::Lead | EntityKind::Deal) {
+            return Ok(vec![]);
+        }
+        let mut out = Vec::new();
+        for (id, r) in self.report_range(kind, portal_id, from, to) {
+            let mut touches: Vec<TraceTouch> = Vec::new();
+            for t in self.traces_of(portal_id, kind, id) {
+                let children = t
+                    .children
+                    .iter()
+                    .filter_map(|c| self.traces.get(&(portal_id, *c)));
+                for x in std::iter::once(t).chain(children) {
+                    if !touches.iter().any(|y| y.trace_id == x.id) {
+                        touches.push(MemStore::touch(x));
+                    }
+                }
+            }
+            out.push(TouchRecord {
+                id,
+                created_at: col_int(r, "date_create").unwrap_or(0),
+                currency: col_text(r, "currency_id"),
+                amount: col_real(r, "opportunity"),
+                won: col_text(r, semantic_col(kind)).as_deref() == Some("S"),
+                assigned_by_id: col_int(r, "assigned_by_id"),
+                touches,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn report_visits(
+        &mut self,
+        portal_id: i64,
+        from: i64,
+        to: i64,
+        group_by: GroupBy,
+    ) -> Result<Vec<(GroupKey, i64)>, ApiError> {
+        self.calls.push("report_visits");
+        let mut out: BTreeMap<GroupKey, i64> = BTreeMap::new();
+        for ((p, _), t) in &self.traces {
+            if *p == portal_id && t.data.created_at >= from && t.data.created_at < to {
+                *out.entry(GroupKey::of(group_by, t.data.source_id, &t.data.channel_group))
+                    .or_default() += 1;
+            }
+        }
+        Ok(out.into_iter().collect())
     }
 }

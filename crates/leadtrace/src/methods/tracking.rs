@@ -3,12 +3,13 @@
 //!
 //! Scope `crm` for all. Traces: any user may create one; binding or unbinding a record needs the
 //! right to update it. `entity.get` needs the right to read the record. Sources: anyone may list
-//! them, only administrators may change them. The `crm::tracking` module does the work.
+//! them, only administrators may change them. The report (`report.get`) needs an administrator
+//! or a user who may read all leads and all deals. The `crm::tracking` module does the work.
 
 use super::crm_call;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
-use crm::tracking::{service, sources};
+use crm::tracking::{report, service, sources};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -19,11 +20,12 @@ enum Op {
     SourceAdd,
     SourceUpdate,
     SourceDelete,
+    ReportGet,
 }
 
 impl Op {
     fn writes(self) -> bool {
-        !matches!(self, Op::EntityGet | Op::SourceList)
+        !matches!(self, Op::EntityGet | Op::SourceList | Op::ReportGet)
     }
 }
 
@@ -36,6 +38,7 @@ pub fn register(r: &mut Registry) {
         ("leadtrace.tracking.source.add", Op::SourceAdd),
         ("leadtrace.tracking.source.update", Op::SourceUpdate),
         ("leadtrace.tracking.source.delete", Op::SourceDelete),
+        ("leadtrace.tracking.report.get", Op::ReportGet),
     ] {
         r.add(name, Scope::Crm, move |call| Box::pin(run(call, op)));
     }
@@ -52,6 +55,7 @@ async fn run(call: Call, op: Op) -> Result<Output, ApiError> {
                 Op::SourceAdd => sources::add(tx, ctx, params).await,
                 Op::SourceUpdate => sources::update(tx, ctx, params).await,
                 Op::SourceDelete => sources::delete(tx, ctx, params).await,
+                Op::ReportGet => report::get(tx, ctx, params).await,
             }
         })
     })

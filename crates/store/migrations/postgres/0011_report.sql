@@ -1,0 +1,35 @@
+-- The Sales Intelligence report (leadtrace.tracking.report.get, spec §12): each lead and deal
+-- carries the source and channel group of its effective trace (its crm_trace_entity row with the
+-- highest seq, a tie to the higher trace_id), kept up to date by the store whenever a binding, a
+-- trace or a source changes. NULL = no trace (source 0 / channel unassigned). With the covering
+-- indexes below the default report is one index range scan per table, grouped by the database.
+-- Mirrors ../sqlite/0011_report.sql; keep both in step.
+
+ALTER TABLE crm_lead ADD COLUMN tracking_source_id BIGINT;
+ALTER TABLE crm_lead ADD COLUMN tracking_channel TEXT COLLATE "C";
+ALTER TABLE crm_deal ADD COLUMN tracking_source_id BIGINT;
+ALTER TABLE crm_deal ADD COLUMN tracking_channel TEXT COLLATE "C";
+
+UPDATE crm_lead r SET tracking_source_id = e.source_id, tracking_channel = e.channel_group
+FROM (SELECT DISTINCT ON (b.portal_id, b.entity_id) b.portal_id, b.entity_id, t.source_id, t.channel_group
+      FROM crm_trace_entity b JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id
+      WHERE b.entity_type_id = 1
+      ORDER BY b.portal_id, b.entity_id, b.seq DESC, b.trace_id DESC) e
+WHERE r.portal_id = e.portal_id AND r.id = e.entity_id;
+UPDATE crm_deal r SET tracking_source_id = e.source_id, tracking_channel = e.channel_group
+FROM (SELECT DISTINCT ON (b.portal_id, b.entity_id) b.portal_id, b.entity_id, t.source_id, t.channel_group
+      FROM crm_trace_entity b JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id
+      WHERE b.entity_type_id = 2
+      ORDER BY b.portal_id, b.entity_id, b.seq DESC, b.trace_id DESC) e
+WHERE r.portal_id = e.portal_id AND r.id = e.entity_id;
+
+-- Records by creation date with everything the report sums (index-only scans).
+CREATE INDEX crm_lead_report ON crm_lead (portal_id, date_create) INCLUDE (tracking_source_id,
+    tracking_channel, assigned_by_id, status_semantic_id, currency_id, opportunity, id);
+CREATE INDEX crm_deal_report ON crm_deal (portal_id, date_create) INCLUDE (tracking_source_id,
+    tracking_channel, assigned_by_id, stage_semantic_id, currency_id, opportunity, id);
+
+-- Visits: traces by creation time with their source and channel group. Replaces
+-- si_trace_created (a prefix of it).
+DROP INDEX si_trace_created;
+CREATE INDEX si_trace_report ON si_trace (portal_id, created_at) INCLUDE (source_id, channel_group);

@@ -1,0 +1,33 @@
+-- The Sales Intelligence report (leadtrace.tracking.report.get, spec §12): each lead and deal
+-- carries the source and channel group of its effective trace (its crm_trace_entity row with the
+-- highest seq, a tie to the higher trace_id), kept up to date by the store whenever a binding, a
+-- trace or a source changes. NULL = no trace (source 0 / channel unassigned). With the covering
+-- indexes below the default report is one index range scan per table, grouped by the database.
+-- Mirrors ../postgres/0011_report.sql; keep both in step.
+
+ALTER TABLE crm_lead ADD COLUMN tracking_source_id INTEGER;
+ALTER TABLE crm_lead ADD COLUMN tracking_channel TEXT;
+ALTER TABLE crm_deal ADD COLUMN tracking_source_id INTEGER;
+ALTER TABLE crm_deal ADD COLUMN tracking_channel TEXT;
+
+UPDATE crm_lead SET (tracking_source_id, tracking_channel) = (
+    SELECT t.source_id, t.channel_group FROM crm_trace_entity b
+    JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id
+    WHERE b.portal_id = crm_lead.portal_id AND b.entity_type_id = 1 AND b.entity_id = crm_lead.id
+    ORDER BY b.seq DESC, b.trace_id DESC LIMIT 1);
+UPDATE crm_deal SET (tracking_source_id, tracking_channel) = (
+    SELECT t.source_id, t.channel_group FROM crm_trace_entity b
+    JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id
+    WHERE b.portal_id = crm_deal.portal_id AND b.entity_type_id = 2 AND b.entity_id = crm_deal.id
+    ORDER BY b.seq DESC, b.trace_id DESC LIMIT 1);
+
+-- Records by creation date with everything the report sums (the rowid, id, comes with it).
+CREATE INDEX crm_lead_report ON crm_lead (portal_id, date_create, tracking_source_id,
+    tracking_channel, assigned_by_id, status_semantic_id, currency_id, opportunity);
+CREATE INDEX crm_deal_report ON crm_deal (portal_id, date_create, tracking_source_id,
+    tracking_channel, assigned_by_id, stage_semantic_id, currency_id, opportunity);
+
+-- Visits: traces by creation time with their source and channel group. Replaces
+-- si_trace_created (a prefix of it).
+DROP INDEX si_trace_created;
+CREATE INDEX si_trace_report ON si_trace (portal_id, created_at, source_id, channel_group);
