@@ -45,12 +45,11 @@ impl GroupBy {
         }
     }
 
+    /// Parses a code, case-insensitively (as `Model::parse`).
     pub fn parse(s: &str) -> Option<GroupBy> {
-        match s {
-            "source" => Some(GroupBy::Source),
-            "channel" => Some(GroupBy::Channel),
-            _ => None,
-        }
+        [GroupBy::Source, GroupBy::Channel]
+            .into_iter()
+            .find(|g| g.code().eq_ignore_ascii_case(s.trim()))
     }
 }
 
@@ -858,7 +857,8 @@ mod tests {
             "Unknown model `u_shaped`. Allowed: bitrix, first_touch, last_touch, last_non_direct, \
              linear, position_based, time_decay."
         );
-        rejected(json!({"model": "Linear"}));
+        // Codes ignore case.
+        assert_eq!(parse(json!({"model": "Linear", "groupBy": "Channel"})).unwrap().model, Model::Linear);
         assert_eq!(
             rejected(json!({"groupBy": "campaign"})),
             "Unknown groupBy `campaign`. Allowed: source, channel."
