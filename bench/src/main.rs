@@ -588,7 +588,10 @@ async fn bench_report(
         "seeding {} leads with traces and {} deals ({} per transaction)",
         args.leads, args.deals, args.chunk
     );
-    let seeded = report::seed(&store, portal_id, args.leads, args.deals, args.chunk, args.seed).await?;
+    let seeded = report::seed(
+        &store, portal_id, args.leads, args.deals, args.chunk, args.seed,
+    )
+    .await?;
     let stats_note = if args.no_analyze {
         "none (`--no-analyze`)".to_string()
     } else {

@@ -9,7 +9,7 @@
 
 use crate::client::ms;
 use crate::seed::{self, USERS};
-use crate::{BoxError, Bench};
+use crate::{Bench, BoxError};
 use crm::{Assignments, DbValue, EntityKind, Storage};
 use futures::StreamExt;
 use rand::rngs::StdRng;
@@ -194,7 +194,10 @@ fn deal(rng: &mut StdRng, seq: u64, created: i64) -> Assignments {
         ("stage_semantic_id", text(stage.1)),
         ("closed", text(if stage.1 == "P" { "N" } else { "Y" })),
         ("is_new", text(if stage.0 == "NEW" { "Y" } else { "N" })),
-        ("currency_id", text(if rng.gen_ratio(1, 5) { "EUR" } else { "USD" })),
+        (
+            "currency_id",
+            text(if rng.gen_ratio(1, 5) { "EUR" } else { "USD" }),
+        ),
         (
             "opportunity",
             DbValue::Real(rng.gen_range(10_000..5_000_000) as f64 / 100.0),
@@ -380,7 +383,10 @@ pub fn markdown(
         if cfg!(debug_assertions) { "no" } else { "yes" },
     );
     let _ = writeln!(r, "Planner statistics: {conditions}.\n");
-    let _ = writeln!(r, "| Case | Request | Calls | p50 ms | p95 ms | max ms | Last answer |");
+    let _ = writeln!(
+        r,
+        "| Case | Request | Calls | p50 ms | p95 ms | max ms | Last answer |"
+    );
     let _ = writeln!(r, "|---|---|--:|--:|--:|--:|---|");
     for m in rows {
         let _ = writeln!(
@@ -411,7 +417,8 @@ pub fn markdown(
         s.deals,
         s.deals_elapsed.as_secs_f64()
     );
-    let mib = |b: Option<u64>| b.map_or("n/a".into(), |b| format!("{:.0} MiB", b as f64 / 1048576.0));
+    let mib =
+        |b: Option<u64>| b.map_or("n/a".into(), |b| format!("{:.0} MiB", b as f64 / 1048576.0));
     let _ = writeln!(r, "| Database size | {} |", mib(size));
     let _ = writeln!(r, "| Peak RSS of the process (VmHWM) | {} |", mib(hwm));
     let _ = writeln!(r);

@@ -118,15 +118,29 @@ async fn seed(app: &TestApp) -> Ids {
                     won,
                     assigned,
                 };
-                let x1 = tx.insert_trace(1, &trace(T0 - 10 * DAY, 4, "organic_social")).await?;
-                let x2c = tx.insert_trace(1, &trace(T0 - 3 * DAY, 2, "organic_social")).await?;
-                let x2 = tx.insert_trace(1, &trace(T0 - DAY, 1, "paid_search")).await?;
+                let x1 = tx
+                    .insert_trace(1, &trace(T0 - 10 * DAY, 4, "organic_social"))
+                    .await?;
+                let x2c = tx
+                    .insert_trace(1, &trace(T0 - 3 * DAY, 2, "organic_social"))
+                    .await?;
+                let x2 = tx
+                    .insert_trace(1, &trace(T0 - DAY, 1, "paid_search"))
+                    .await?;
                 tx.link_trace_child(1, x2, x2c).await?;
-                let y0 = tx.insert_trace(1, &trace(T0 - 40 * DAY, 3, "organic_social")).await?;
-                let y1 = tx.insert_trace(1, &trace(T0 - 2 * DAY, 1, "paid_search")).await?;
+                let y0 = tx
+                    .insert_trace(1, &trace(T0 - 40 * DAY, 3, "organic_social"))
+                    .await?;
+                let y1 = tx
+                    .insert_trace(1, &trace(T0 - 2 * DAY, 1, "paid_search"))
+                    .await?;
                 let y = tx.insert_trace(1, &trace(T0 + DAY, 0, "direct")).await?;
-                let w = tx.insert_trace(1, &trace(1_770_249_600, 1, "paid_search")).await?;
-                let z = tx.insert_trace(1, &trace(T0 + 4 * DAY, 3, "organic_social")).await?;
+                let w = tx
+                    .insert_trace(1, &trace(1_770_249_600, 1, "paid_search"))
+                    .await?;
+                let z = tx
+                    .insert_trace(1, &trace(T0 + 4 * DAY, 3, "organic_social"))
+                    .await?;
 
                 let l1 = insert(tx, &lead(T0, "USD", 100.0, true, 1)).await?;
                 let l2 = insert(tx, &lead(T0 + DAY, "EUR", 200.0, false, 2)).await?;
@@ -202,7 +216,11 @@ async fn bitrix_by_source(b: Backend) {
         .iter()
         .map(|r| r["source_id"].as_i64().unwrap())
         .collect();
-    assert_eq!(ids, vec![0, 1, 2, 3, 4, 5, 6, 7], "source 0 and every seeded source");
+    assert_eq!(
+        ids,
+        vec![0, 1, 2, 3, 4, 5, 6, 7],
+        "source 0 and every seeded source"
+    );
     // No expenses: cost per lead / per closed deal 0 where there are leads / closed deals, roi
     // null (a zero denominator).
     let no_expense = json!({"expenses": 0.0, "impressions": 0, "actions": 0, "roi": null});
@@ -215,20 +233,31 @@ async fn bitrix_by_source(b: Backend) {
     };
     assert_eq!(
         *row(&out, "source_id", json!(0)),
-        with(json!({"source_id": 0, "source_code": "organic", "source_name": "Organic / other traffic",
+        with(
+            json!({"source_id": 0, "source_code": "organic", "source_name": "Organic / other traffic",
             "visits": 1, "leads": 2, "leads_sum": 270.0, "converted_leads": 1,
             "deals": 1, "deals_sum": 300.0, "closed_deals": 1, "revenue": 300.0,
-            "lead_to_deal": 0.5, "deal_to_won": 1.0, "cpl": 0.0, "cpa": 0.0}))
+            "lead_to_deal": 0.5, "deal_to_won": 1.0, "cpl": 0.0, "cpa": 0.0})
+        )
     );
     assert_eq!(
         *row(&out, "source_id", json!(1)),
-        with(json!({"source_id": 1, "source_code": "google", "source_name": "Google Ads",
+        with(
+            json!({"source_id": 1, "source_code": "google", "source_name": "Google Ads",
             "visits": 2, "leads": 1, "leads_sum": 100.0, "converted_leads": 1,
             "deals": 1, "deals_sum": 1000.0, "closed_deals": 1, "revenue": 1000.0,
-            "lead_to_deal": 1.0, "deal_to_won": 1.0, "cpl": 0.0, "cpa": 0.0}))
+            "lead_to_deal": 1.0, "deal_to_won": 1.0, "cpl": 0.0, "cpa": 0.0})
+        )
     );
     let fb = row(&out, "source_id", json!(2));
-    assert_eq!((fb["visits"].clone(), fb["leads"].clone(), fb["lead_to_deal"].clone()), (json!(1), json!(0), Value::Null));
+    assert_eq!(
+        (
+            fb["visits"].clone(),
+            fb["leads"].clone(),
+            fb["lead_to_deal"].clone()
+        ),
+        (json!(1), json!(0), Value::Null)
+    );
     let ig = row(&out, "source_id", json!(3));
     assert_eq!(ig["visits"], 1);
     assert_eq!(ig["deals"], 1);
@@ -239,9 +268,11 @@ async fn bitrix_by_source(b: Backend) {
     assert_eq!(vk["visits"], 0, "its only trace is older than the range");
     assert_eq!(
         out["total"],
-        with(json!({"visits": 5, "leads": 3, "leads_sum": 370.0, "converted_leads": 2,
+        with(
+            json!({"visits": 5, "leads": 3, "leads_sum": 370.0, "converted_leads": 2,
             "deals": 3, "deals_sum": 1850.0, "closed_deals": 2, "revenue": 1300.0,
-            "lead_to_deal": 1.0, "deal_to_won": 0.6667, "cpl": 0.0, "cpa": 0.0}))
+            "lead_to_deal": 1.0, "deal_to_won": 0.6667, "cpl": 0.0, "cpa": 0.0})
+        )
     );
     assert!(out["rows"][0].get("by_responsible").is_none());
 }
@@ -249,18 +280,32 @@ async fn bitrix_by_source(b: Backend) {
 async fn bitrix_by_channel_and_responsible(b: Backend) {
     let app = spawn_app(b).await;
     seed(&app).await;
-    let out = report(&app, ranged(json!({"groupBy": "channel", "byResponsible": "Y"}))).await;
+    let out = report(
+        &app,
+        ranged(json!({"groupBy": "channel", "byResponsible": "Y"})),
+    )
+    .await;
     let codes: Vec<&str> = out["rows"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["channel"].as_str().unwrap())
         .collect();
-    assert_eq!(codes, vec!["direct", "paid_search", "organic_social", "unassigned"]);
+    assert_eq!(
+        codes,
+        vec!["direct", "paid_search", "organic_social", "unassigned"]
+    );
     let paid = row(&out, "channel", json!("paid_search"));
     assert_eq!(paid["channel_name"], "Paid Search");
     assert_eq!(paid["visits"], 2);
-    assert_eq!((paid["leads"].clone(), paid["deals"].clone(), paid["revenue"].clone()), (json!(1), json!(1), json!(1000.0)));
+    assert_eq!(
+        (
+            paid["leads"].clone(),
+            paid["deals"].clone(),
+            paid["revenue"].clone()
+        ),
+        (json!(1), json!(1), json!(1000.0))
+    );
     for k in ["expenses", "impressions", "actions", "cpl", "cpa", "roi"] {
         assert_eq!(paid[k], Value::Null, "{k} is per source only");
     }
@@ -270,11 +315,29 @@ async fn bitrix_by_channel_and_responsible(b: Backend) {
                 "deals_sum": 1000.0, "closed_deals": 1, "revenue": 1000.0, "lead_to_deal": 1.0, "deal_to_won": 1.0}])
     );
     let direct = row(&out, "channel", json!("direct"));
-    assert_eq!((direct["visits"].clone(), direct["leads"].clone(), direct["leads_sum"].clone()), (json!(1), json!(1), json!(220.0)));
+    assert_eq!(
+        (
+            direct["visits"].clone(),
+            direct["leads"].clone(),
+            direct["leads_sum"].clone()
+        ),
+        (json!(1), json!(1), json!(220.0))
+    );
     let social = row(&out, "channel", json!("organic_social"));
-    assert_eq!((social["visits"].clone(), social["deals"].clone()), (json!(2), json!(1)));
+    assert_eq!(
+        (social["visits"].clone(), social["deals"].clone()),
+        (json!(2), json!(1))
+    );
     let none = row(&out, "channel", json!("unassigned"));
-    assert_eq!((none["visits"].clone(), none["leads"].clone(), none["deals"].clone(), none["revenue"].clone()), (json!(0), json!(1), json!(1), json!(300.0)));
+    assert_eq!(
+        (
+            none["visits"].clone(),
+            none["leads"].clone(),
+            none["deals"].clone(),
+            none["revenue"].clone()
+        ),
+        (json!(0), json!(1), json!(1), json!(300.0))
+    );
     let users: Vec<i64> = none["by_responsible"]
         .as_array()
         .unwrap()
@@ -294,7 +357,10 @@ async fn bitrix_by_channel_and_responsible(b: Backend) {
              "deals_sum": 300.0, "closed_deals": 1, "revenue": 300.0, "lead_to_deal": 1.0, "deal_to_won": 1.0}
         ])
     );
-    assert_eq!(row(&out, "source_id", json!(5))["by_responsible"], json!([]));
+    assert_eq!(
+        row(&out, "source_id", json!(5))["by_responsible"],
+        json!([])
+    );
     assert_eq!(out["total"]["by_responsible"][1]["deals"], 2);
 }
 
@@ -400,9 +466,17 @@ async fn touch_models(b: Backend) {
         for (source, m) in &want {
             let r = row(&out, "source_id", json!(source));
             for (i, k) in keys.iter().enumerate() {
-                let places = if k.ends_with("sum") || *k == "revenue" { 2 } else { 4 };
+                let places = if k.ends_with("sum") || *k == "revenue" {
+                    2
+                } else {
+                    4
+                };
                 let f = 10f64.powi(places);
-                assert_eq!(num(&r[*k]), (m[i] * f).round() / f, "{model}: source {source} {k}");
+                assert_eq!(
+                    num(&r[*k]),
+                    (m[i] * f).round() / f,
+                    "{model}: source {source} {k}"
+                );
             }
         }
         // Every record is credited exactly once in total.
@@ -412,7 +486,11 @@ async fn touch_models(b: Backend) {
         assert_eq!(out["total"]["visits"], 5, "{model}");
     }
     // A touch model by channel: L1 linear gives a third to each of its touches' groups.
-    let out = report(&app, ranged(json!({"model": "linear", "groupBy": "channel"}))).await;
+    let out = report(
+        &app,
+        ranged(json!({"model": "linear", "groupBy": "channel"})),
+    )
+    .await;
     let social = row(&out, "channel", json!("organic_social"));
     // L1: 2/3 (X1, X2c); D1: 1/2 (X2c); D2: 1 (Z).
     assert_eq!(num(&social["leads"]), 0.6667);
@@ -430,7 +508,10 @@ async fn range_and_time_zone(b: Backend) {
     let out = report(&app, json!({"from": "2026-01-10", "to": "2026-01-11"})).await;
     assert_eq!(out["total"]["leads"], 2);
     assert_eq!(out["total"]["deals"], 0);
-    assert_eq!(out["total"]["visits"], 1, "only Y was created on those days");
+    assert_eq!(
+        out["total"]["visits"], 1,
+        "only Y was created on those days"
+    );
     // February holds L4 only, and its trace.
     let out = report(&app, json!({"from": "2026-02-01", "to": "2026-02-28"})).await;
     assert_eq!(out["total"]["leads"], 1);
@@ -444,7 +525,8 @@ async fn range_and_time_zone(b: Backend) {
         .store()
         .write(|tx| {
             Box::pin(async move {
-                tx.set_portal_setting(1, "time_zone", "Europe/Berlin").await?;
+                tx.set_portal_setting(1, "time_zone", "Europe/Berlin")
+                    .await?;
                 // 2026-01-31 23:30 Berlin = 22:30 UTC; 2026-02-01 00:30 Berlin = 23:30 UTC Jan 31.
                 for created in [1_769_898_600, 1_769_902_200] {
                     insert(
@@ -476,11 +558,20 @@ async fn follows_api_changes(b: Backend) {
     let today = json!({});
     // A lead with a google UTM tag: its REST trace makes it google's.
     let lead = app
-        .add_lead(json!({"TITLE": "x", "UTM_SOURCE": "google", "OPPORTUNITY": 40, "CURRENCY_ID": "USD"}))
+        .add_lead(
+            json!({"TITLE": "x", "UTM_SOURCE": "google", "OPPORTUNITY": 40, "CURRENCY_ID": "USD"}),
+        )
         .await;
     let out = report(&app, today.clone()).await;
     let google = row(&out, "source_id", json!(1));
-    assert_eq!((google["leads"].clone(), google["leads_sum"].clone(), google["visits"].clone()), (json!(1), json!(40.0), json!(1)));
+    assert_eq!(
+        (
+            google["leads"].clone(),
+            google["leads_sum"].clone(),
+            google["visits"].clone()
+        ),
+        (json!(1), json!(40.0), json!(1))
+    );
     // A later trace from Facebook bound to it becomes the effective one.
     let fb = app
         .call(
@@ -509,15 +600,31 @@ async fn follows_api_changes(b: Backend) {
         .result();
     let out = report(&app, today.clone()).await;
     assert_eq!(row(&out, "source_id", json!(0))["leads"], 1);
-    assert!(out["rows"].as_array().unwrap().iter().all(|r| r["source_id"] != 1));
+    assert!(out["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["source_id"] != 1));
     // A won deal made through the API counts as closed with its revenue; a deleted lead is gone.
     let deal = app
-        .add("deal", json!({"TITLE": "d", "STAGE_ID": "WON", "OPPORTUNITY": 70, "UTM_SOURCE": "vk"}))
+        .add(
+            "deal",
+            json!({"TITLE": "d", "STAGE_ID": "WON", "OPPORTUNITY": 70, "UTM_SOURCE": "vk"}),
+        )
         .await;
-    app.call("crm.lead.delete", json!({"id": lead})).await.result();
+    app.call("crm.lead.delete", json!({"id": lead}))
+        .await
+        .result();
     let out = report(&app, today).await;
     let vk = row(&out, "source_id", json!(4));
-    assert_eq!((vk["deals"].clone(), vk["closed_deals"].clone(), vk["revenue"].clone()), (json!(1), json!(1), json!(70.0)));
+    assert_eq!(
+        (
+            vk["deals"].clone(),
+            vk["closed_deals"].clone(),
+            vk["revenue"].clone()
+        ),
+        (json!(1), json!(1), json!(70.0))
+    );
     assert_eq!(out["total"]["leads"], 0);
     let _ = deal;
 }

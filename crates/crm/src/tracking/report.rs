@@ -222,11 +222,8 @@ pub fn parse_request(params: &Params, tz: Tz, now: i64) -> Result<Request, ApiEr
     };
     let group_by = match text_param(params, "groupBy")? {
         None => GroupBy::Source,
-        Some(g) => GroupBy::parse(&g).ok_or_else(|| {
-            invalid(format!(
-                "Unknown groupBy `{g}`. Allowed: source, channel."
-            ))
-        })?,
+        Some(g) => GroupBy::parse(&g)
+            .ok_or_else(|| invalid(format!("Unknown groupBy `{g}`. Allowed: source, channel.")))?,
     };
     let by_responsible = match names::any_case(params, "byResponsible") {
         None | Some(Value::Null) => false,
@@ -518,7 +515,10 @@ fn count(x: f64, fractional: bool) -> Value {
 fn record_metrics(out: &mut Map<String, Value>, m: &Metrics, fractional: bool) {
     out.insert("leads".into(), count(m.leads, fractional));
     out.insert("leads_sum".into(), money(m.leads_sum));
-    out.insert("converted_leads".into(), count(m.converted_leads, fractional));
+    out.insert(
+        "converted_leads".into(),
+        count(m.converted_leads, fractional),
+    );
     out.insert("deals".into(), count(m.deals, fractional));
     out.insert("deals_sum".into(), money(m.deals_sum));
     out.insert("closed_deals".into(), count(m.closed_deals, fractional));
@@ -559,10 +559,7 @@ fn responsible_json(split: &BTreeMap<Option<i64>, Metrics>, fractional: bool) ->
                 let mut o = Map::new();
                 o.insert("assigned_by_id".into(), json!(user));
                 record_metrics(&mut o, m, fractional);
-                o.insert(
-                    "lead_to_deal".into(),
-                    ratio(Some(m.deals), Some(m.leads)),
-                );
+                o.insert("lead_to_deal".into(), ratio(Some(m.deals), Some(m.leads)));
                 o.insert(
                     "deal_to_won".into(),
                     ratio(Some(m.closed_deals), Some(m.deals)),
@@ -592,8 +589,7 @@ pub fn render(req: &Request, currency: &str, sources: &[Source], mut tally: Tall
     let fractional = req.model != Model::Bitrix;
     let mut rows = Vec::new();
     let mut total = Cell::default();
-    let mut rows_of = |key: &GroupKey, cell: &Cell, row: Map<String, Value>| {
-        let _ = key;
+    let mut push = |cell: &Cell, row: Map<String, Value>| {
         total.visits += cell.visits;
         total.metrics.add(&cell.metrics);
         for (u, m) in &cell.by_responsible {
@@ -627,14 +623,20 @@ pub fn render(req: &Request, currency: &str, sources: &[Source], mut tally: Tall
                 row.insert("source_code".into(), code);
                 row.insert("source_name".into(), name);
                 let spend = tally.spend.get(id).copied().unwrap_or_default();
-                metrics_json(&mut row, cell.visits, &cell.metrics, Some(&spend), fractional);
+                metrics_json(
+                    &mut row,
+                    cell.visits,
+                    &cell.metrics,
+                    Some(&spend),
+                    fractional,
+                );
                 if req.by_responsible {
                     row.insert(
                         "by_responsible".into(),
                         responsible_json(&cell.by_responsible, fractional),
                     );
                 }
-                rows_of(key, cell, row);
+                push(cell, row);
             }
         }
         GroupBy::Channel => {
@@ -664,7 +666,7 @@ pub fn render(req: &Request, currency: &str, sources: &[Source], mut tally: Tall
                         responsible_json(&cell.by_responsible, fractional),
                     );
                 }
-                rows_of(key, cell, row);
+                push(cell, row);
             }
         }
     }
@@ -704,7 +706,11 @@ pub fn may_read(ctx: &Ctx<'_>) -> bool {
 }
 
 /// `leadtrace.tracking.report.get` (extension, E16/E18).
-pub async fn get<S: Storage>(s: &mut S, ctx: &Ctx<'_>, params: &Params) -> Result<Output, ApiError> {
+pub async fn get<S: Storage>(
+    s: &mut S,
+    ctx: &Ctx<'_>,
+    params: &Params,
+) -> Result<Output, ApiError> {
     if !may_read(ctx) {
         return Err(ApiError::access_denied());
     }
@@ -722,7 +728,14 @@ pub async fn get<S: Storage>(s: &mut S, ctx: &Ctx<'_>, params: &Params) -> Resul
     for family in Family::ALL {
         if req.model == Model::Bitrix {
             let groups = s
-                .report_groups(portal, family.kind(), start, end, req.group_by, req.by_responsible)
+                .report_groups(
+                    portal,
+                    family.kind(),
+                    start,
+                    end,
+                    req.group_by,
+                    req.by_responsible,
+                )
                 .await?;
             tally.add_groups(family, &groups, &rates, req.by_responsible);
         } else {
@@ -801,12 +814,14 @@ mod tests {
         assert_eq!(r.group_by, GroupBy::Source);
         assert!(!r.by_responsible);
         // Today is the portal's today: 2026-03-15 12:00 UTC is already the 16th in Tokyo.
-        let tokyo = parse_request(&params(json!({})), chrono_tz::Asia::Tokyo, NOW + 10 * 3600)
-            .unwrap();
+        let tokyo =
+            parse_request(&params(json!({})), chrono_tz::Asia::Tokyo, NOW + 10 * 3600).unwrap();
         assert_eq!(tokyo.to, day("2026-03-16"));
 
-        let r = parse(json!({"from": "2026-01-01", "to": "2026-01-31", "model": "linear",
-                             "groupBy": "channel", "byResponsible": "Y"}))
+        let r = parse(
+            json!({"from": "2026-01-01", "to": "2026-01-31", "model": "linear",
+                             "groupBy": "channel", "byResponsible": "Y"}),
+        )
         .unwrap();
         assert_eq!((r.from, r.to), (day("2026-01-01"), day("2026-01-31")));
         assert_eq!(r.model, Model::Linear);
@@ -828,7 +843,10 @@ mod tests {
         }
         // Empty values are absent.
         let r = parse(json!({"model": "", "groupBy": " ", "byResponsible": ""})).unwrap();
-        assert_eq!((r.model, r.group_by, r.by_responsible), (Model::Bitrix, GroupBy::Source, false));
+        assert_eq!(
+            (r.model, r.group_by, r.by_responsible),
+            (Model::Bitrix, GroupBy::Source, false)
+        );
     }
 
     #[test]
@@ -858,7 +876,12 @@ mod tests {
              linear, position_based, time_decay."
         );
         // Codes ignore case.
-        assert_eq!(parse(json!({"model": "Linear", "groupBy": "Channel"})).unwrap().model, Model::Linear);
+        assert_eq!(
+            parse(json!({"model": "Linear", "groupBy": "Channel"}))
+                .unwrap()
+                .model,
+            Model::Linear
+        );
         assert_eq!(
             rejected(json!({"groupBy": "campaign"})),
             "Unknown groupBy `campaign`. Allowed: source, channel."
@@ -879,7 +902,10 @@ mod tests {
             by_responsible: false,
         };
         // 2026-01-01 00:00 UTC = 1767225600.
-        assert_eq!(bounds(&req, chrono_tz::UTC), (1_767_225_600, 1_767_225_600 + 31 * DAY));
+        assert_eq!(
+            bounds(&req, chrono_tz::UTC),
+            (1_767_225_600, 1_767_225_600 + 31 * DAY)
+        );
         assert_eq!(
             bounds(&req, chrono_tz::Europe::Berlin),
             (1_767_225_600 - 3600, 1_767_225_600 + 31 * DAY - 3600)
@@ -929,7 +955,10 @@ mod tests {
         assert_eq!(r.to_base(10.0, None), 10.0);
         assert_eq!(r.to_base(10.0, Some("XYZ")), 10.0);
         // The list's base currency wins over the setting.
-        assert_eq!(Rates::new("EUR", &[currency("USD", true, 1, 1.0)]).base, "USD");
+        assert_eq!(
+            Rates::new("EUR", &[currency("USD", true, 1, 1.0)]).base,
+            "USD"
+        );
         assert_eq!(Rates::new("EUR", &[]).base, "EUR");
     }
 
@@ -960,17 +989,24 @@ mod tests {
         assert_eq!(d["lead_to_deal"], json!(0.6667));
         assert_eq!(d["deal_to_won"], json!(0.5));
         // Zero denominators.
-        let d: BTreeMap<&str, Value> = derived(&Metrics::default(), Some(0.0)).into_iter().collect();
+        let d: BTreeMap<&str, Value> = derived(&Metrics::default(), Some(0.0))
+            .into_iter()
+            .collect();
         for k in ["cpl", "cpa", "roi", "lead_to_deal", "deal_to_won"] {
             assert_eq!(d[k], Value::Null, "{k}");
         }
         // Spend without any record: cost ratios null, roi -1 (all lost).
-        let d: BTreeMap<&str, Value> = derived(&Metrics::default(), Some(50.0)).into_iter().collect();
+        let d: BTreeMap<&str, Value> = derived(&Metrics::default(), Some(50.0))
+            .into_iter()
+            .collect();
         assert_eq!(d["cpl"], Value::Null);
         assert_eq!(d["roi"], json!(-1.0));
         // Unknown expenses (channel rows): every expense ratio null, the others computed.
         let d: BTreeMap<&str, Value> = derived(&m, None).into_iter().collect();
-        assert_eq!((d["cpl"].clone(), d["cpa"].clone(), d["roi"].clone()), (Value::Null, Value::Null, Value::Null));
+        assert_eq!(
+            (d["cpl"].clone(), d["cpa"].clone(), d["roi"].clone()),
+            (Value::Null, Value::Null, Value::Null)
+        );
         assert_eq!(d["deal_to_won"], json!(0.5));
     }
 
@@ -1020,10 +1056,19 @@ mod tests {
             );
         }
         // Touches outside the window count as none.
-        let r = record(C, vec![touch(1, C - WINDOW - 1, 3, "direct"), touch(2, C + 1, 4, "direct")]);
+        let r = record(
+            C,
+            vec![
+                touch(1, C - WINDOW - 1, 3, "direct"),
+                touch(2, C + 1, 4, "direct"),
+            ],
+        );
         assert_eq!(by_source(&r, Model::Linear), vec![(0, 1.0)]);
         // The window's edges are inside.
-        let r = record(C, vec![touch(1, C - WINDOW, 3, "direct"), touch(2, C, 4, "direct")]);
+        let r = record(
+            C,
+            vec![touch(1, C - WINDOW, 3, "direct"), touch(2, C, 4, "direct")],
+        );
         assert_eq!(by_source(&r, Model::Linear), vec![(3, 0.5), (4, 0.5)]);
     }
 
@@ -1064,30 +1109,75 @@ mod tests {
     #[test]
     fn touches_are_deduplicated_ordered_and_capped() {
         // The same trace bound and listed as a previous visit counts once.
-        let r = record(C, vec![touch(5, C - DAY, 1, "paid_search"), touch(5, C - DAY, 1, "paid_search")]);
+        let r = record(
+            C,
+            vec![
+                touch(5, C - DAY, 1, "paid_search"),
+                touch(5, C - DAY, 1, "paid_search"),
+            ],
+        );
         assert_eq!(by_source(&r, Model::Linear), vec![(1, 1.0)]);
         // Equal times: the older trace id first.
-        let r = record(C, vec![touch(9, C, 4, "referral"), touch(8, C, 3, "referral")]);
+        let r = record(
+            C,
+            vec![touch(9, C, 4, "referral"), touch(8, C, 3, "referral")],
+        );
         assert_eq!(by_source(&r, Model::FirstTouch), vec![(3, 1.0)]);
         assert_eq!(by_source(&r, Model::LastTouch), vec![(4, 1.0)]);
-        assert_eq!(by_source(&r, Model::PositionBased), vec![(3, 0.5), (4, 0.5)]);
+        assert_eq!(
+            by_source(&r, Model::PositionBased),
+            vec![(3, 0.5), (4, 0.5)]
+        );
         // Twelve touches: the last ten count.
-        let many: Vec<TraceTouch> = (1..=12).map(|i| touch(i, C - (13 - i) * DAY, i, "referral")).collect();
+        let many: Vec<TraceTouch> = (1..=12)
+            .map(|i| touch(i, C - (13 - i) * DAY, i, "referral"))
+            .collect();
         let got = by_source(&record(C, many), Model::Linear);
         assert_eq!(got.len(), 10);
         assert_eq!(got.first(), Some(&(3, 0.1)));
         assert_eq!(got.last(), Some(&(12, 0.1)));
         // Last non-direct with only direct touches: the last one.
-        let r = record(C, vec![touch(1, C - DAY, 6, "direct"), touch(2, C, 7, "direct")]);
+        let r = record(
+            C,
+            vec![touch(1, C - DAY, 6, "direct"), touch(2, C, 7, "direct")],
+        );
         assert_eq!(by_source(&r, Model::LastNonDirect), vec![(7, 1.0)]);
         // Channel grouping: one key per touch's group, credits summed by the tally.
-        let r = record(C, vec![touch(1, C - DAY, 1, "paid_search"), touch(2, C, 2, "paid_search")]);
+        let r = record(
+            C,
+            vec![
+                touch(1, C - DAY, 1, "paid_search"),
+                touch(2, C, 2, "paid_search"),
+            ],
+        );
         let mut t = Tally::default();
-        t.add_records(Family::Lead, &[r], Model::Linear, GroupBy::Channel, WINDOW, H, &rates(), false);
-        assert_eq!(t.cells[&GroupKey::Channel("paid_search".into())].metrics.leads, 1.0);
+        t.add_records(
+            Family::Lead,
+            &[r],
+            Model::Linear,
+            GroupBy::Channel,
+            WINDOW,
+            H,
+            &rates(),
+            false,
+        );
+        assert_eq!(
+            t.cells[&GroupKey::Channel("paid_search".into())]
+                .metrics
+                .leads,
+            1.0
+        );
     }
 
-    fn group(key: GroupKey, user: Option<i64>, currency: &str, count: i64, sum: f64, won: i64, won_sum: f64) -> RecordGroup {
+    fn group(
+        key: GroupKey,
+        user: Option<i64>,
+        currency: &str,
+        count: i64,
+        sum: f64,
+        won: i64,
+        won_sum: f64,
+    ) -> RecordGroup {
         RecordGroup {
             key,
             assigned_by_id: user,
@@ -1142,16 +1232,38 @@ mod tests {
             &r,
             true,
         );
-        t.add_spend([(1, "EUR", 100.0, 1000, 40), (1, "USD", 10.0, 0, 0), (5, "USD", 3.0, 1, 1)], &r);
-        let sources = [source(1, "google", "Google Ads"), source(2, "fb", "Facebook")];
-        let out = render(&request(Model::Bitrix, GroupBy::Source, true), "USD", &sources, t);
+        t.add_spend(
+            [
+                (1, "EUR", 100.0, 1000, 40),
+                (1, "USD", 10.0, 0, 0),
+                (5, "USD", 3.0, 1, 1),
+            ],
+            &r,
+        );
+        let sources = [
+            source(1, "google", "Google Ads"),
+            source(2, "fb", "Facebook"),
+        ];
+        let out = render(
+            &request(Model::Bitrix, GroupBy::Source, true),
+            "USD",
+            &sources,
+            t,
+        );
         assert_eq!(out["from"], "2026-01-01");
         assert_eq!(out["model"], "bitrix");
         assert_eq!(out["groupBy"], "source");
         assert_eq!(out["currency"], "USD");
         let rows = out["rows"].as_array().unwrap();
-        let ids: Vec<i64> = rows.iter().map(|r| r["source_id"].as_i64().unwrap()).collect();
-        assert_eq!(ids, vec![0, 1, 2, 5, 9], "source 0, every source, then ids with data");
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|r| r["source_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            vec![0, 1, 2, 5, 9],
+            "source 0, every source, then ids with data"
+        );
         assert_eq!(rows[0]["source_code"], "organic");
         assert_eq!(rows[0]["source_name"], "Organic / other traffic");
         assert_eq!(rows[0]["visits"], 4);
@@ -1209,12 +1321,38 @@ mod tests {
                 touch(3, C, 0, "direct"),
             ],
         };
-        t.add_records(Family::Deal, &[rec], Model::Linear, GroupBy::Channel, WINDOW, H, &r, true);
+        t.add_records(
+            Family::Deal,
+            &[rec],
+            Model::Linear,
+            GroupBy::Channel,
+            WINDOW,
+            H,
+            &r,
+            true,
+        );
         t.add_spend([(1, "USD", 30.0, 0, 0)], &r);
-        let out = render(&request(Model::Linear, GroupBy::Channel, true), "USD", &[], t);
+        let out = render(
+            &request(Model::Linear, GroupBy::Channel, true),
+            "USD",
+            &[],
+            t,
+        );
         let rows = out["rows"].as_array().unwrap();
-        let codes: Vec<&str> = rows.iter().map(|r| r["channel"].as_str().unwrap()).collect();
-        assert_eq!(codes, vec!["direct", "paid_search", "organic_social", "referral", "odd_code"]);
+        let codes: Vec<&str> = rows
+            .iter()
+            .map(|r| r["channel"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                "direct",
+                "paid_search",
+                "organic_social",
+                "referral",
+                "odd_code"
+            ]
+        );
         assert_eq!(rows[0]["channel_name"], "Direct");
         assert_eq!(rows[4]["channel_name"], Value::Null);
         let paid = &rows[1];
@@ -1255,8 +1393,12 @@ mod tests {
             may_read(&ctx)
         };
         assert!(ctx_of(Rights::admin()));
-        assert!(ctx_of(Rights::parse("lead=read:all;deal=read:all").unwrap()));
-        assert!(!ctx_of(Rights::parse("lead=read:all;deal=read:own").unwrap()));
+        assert!(ctx_of(
+            Rights::parse("lead=read:all;deal=read:all").unwrap()
+        ));
+        assert!(!ctx_of(
+            Rights::parse("lead=read:all;deal=read:own").unwrap()
+        ));
         assert!(!ctx_of(Rights::parse("lead=read:all").unwrap()));
         assert!(!ctx_of(Rights::default()));
     }

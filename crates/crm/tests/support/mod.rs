@@ -257,7 +257,13 @@ impl RowAccess for View<'_> {
 
 impl MemStore {
     /// The records of a report range: (id, record) of `kind` with `DATE_CREATE` in `[from, to)`.
-    fn report_range(&self, kind: EntityKind, portal: i64, from: i64, to: i64) -> Vec<(i64, &Record)> {
+    fn report_range(
+        &self,
+        kind: EntityKind,
+        portal: i64,
+        from: i64,
+        to: i64,
+    ) -> Vec<(i64, &Record)> {
         self.records
             .get(&(kind, portal))
             .map(|m| {
@@ -1115,10 +1121,9 @@ impl Storage for MemStore {
             let assigned = col_int(r, "assigned_by_id").filter(|_| by_responsible);
             let amount = col_real(r, "opportunity");
             let won = col_text(r, semantic_col(kind)).as_deref() == Some("S");
-            let g = match out
-                .iter_mut()
-                .position(|g| g.key == key && g.currency == currency && g.assigned_by_id == assigned)
-            {
+            let g = match out.iter_mut().position(|g| {
+                g.key == key && g.currency == currency && g.assigned_by_id == assigned
+            }) {
                 Some(i) => &mut out[i],
                 None => {
                     out.push(RecordGroup {
@@ -1192,8 +1197,12 @@ impl Storage for MemStore {
         let mut out: BTreeMap<GroupKey, i64> = BTreeMap::new();
         for ((p, _), t) in &self.traces {
             if *p == portal_id && t.data.created_at >= from && t.data.created_at < to {
-                *out.entry(GroupKey::of(group_by, t.data.source_id, &t.data.channel_group))
-                    .or_default() += 1;
+                *out.entry(GroupKey::of(
+                    group_by,
+                    t.data.source_id,
+                    &t.data.channel_group,
+                ))
+                .or_default() += 1;
             }
         }
         Ok(out.into_iter().collect())
