@@ -2,7 +2,7 @@
 // in a fresh browser context (empty localStorage): UTM re-capture, new sources and the previous
 // list (≤ 5), the 5-page cap and de-duplication, 40-character titles, expiry after the lifespan
 // (stored timestamps moved back; data-lifespan), getTrace/remindTrace/{previous:false}, gclid,
-// analytics client ids, the guest id, and orders via window.b24order. Traces it builds are also
+// analytics client ids, the mobile flag, the guest id, and orders via window.b24order. Traces it builds are also
 // sent to crm.tracking.trace.add to check the server takes them as they are.
 import assert from 'node:assert/strict';
 import { rest, run, startSite, page } from '../lib/harness.mjs';
@@ -217,6 +217,22 @@ await run('tracker_rules', async (t) => {
     // Still there on the next page (no gclid in its URL).
     await p.goto(at('/next'));
     assert.equal((await trace(p, 'remindTrace')).tags.gclid, 'EAIaIQobChMI');
+  });
+
+  await t.check('device.isMobile: true in a mobile browser, and the server records it', async () => {
+    const p = await t.newPage({
+      userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36',
+      isMobile: true,
+      viewport: { width: 412, height: 915 },
+    });
+    await p.goto(at('/m?utm_source=instagram&utm_medium=social'));
+    const text = await p.evaluate(() => window.b24Tracker.guest.getTrace());
+    assert.deepEqual(JSON.parse(text).device, { isMobile: true });
+    const lead = await rest('crm.lead.add', { fields: { TITLE: 'mobile', TRACE: text } });
+    const j = await rest('leadtrace.tracking.entity.get', { TYPE: 'LEAD', ID: lead });
+    assert.equal(j.TRACES[0].IS_MOBILE, 'Y');
+    assert.equal(j.SOURCE.CODE, 'instagram');
+    assert.equal(j.TRACES[0].CHANNEL_GROUP.CODE, 'organic_social');
   });
 
   await t.check('guest id: setGid() stores it (localStorage b24_crm_guest_id and cookie) and the trace carries it', async () => {
