@@ -380,7 +380,8 @@ pub enum SourceCommand {
         #[command(flatten)]
         fields: SourceFields,
     },
-    /// Delete a source; its traces fall back to source 0 (other traffic).
+    /// Delete a source; its traces fall back to source 0 (other traffic), its expense packs are
+    /// deleted (deactivate it instead to keep them).
     Delete { id: i64 },
 }
 

@@ -166,7 +166,7 @@ pub async fn import(
             .map_err(|e| e.to_string())?
             .progress_chars("=> "),
     );
-    bar.set_message(if dry_run { "checking" } else { "importing" });
+    bar.set_message("checking");
     let tick = bar.clone();
     let result = crate::methods::in_tx(store, !dry_run, move |tx| {
         Box::pin(async move {
@@ -176,7 +176,14 @@ pub async fn import(
                 settings: &settings,
                 now: chrono::Utc::now().timestamp(),
             };
-            expenses::import(tx, &ctx, &rows, !dry_run, &move || tick.inc(1)).await
+            let checked = rows.len() as u64;
+            let step = move || {
+                tick.inc(1);
+                if tick.position() == checked && !dry_run {
+                    tick.set_message("writing");
+                }
+            };
+            expenses::import(tx, &ctx, &rows, !dry_run, &step).await
         })
     })
     .await;
