@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod delivery;
+pub mod expense_cli;
 pub mod limits;
 pub mod methods;
 pub mod oauth;

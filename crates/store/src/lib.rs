@@ -16,6 +16,7 @@ mod entity;
 pub mod events;
 #[cfg(test)]
 mod events_tests;
+mod expenses;
 mod fold;
 mod oauth;
 pub mod testing;
