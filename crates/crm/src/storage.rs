@@ -9,7 +9,8 @@ use crate::product_row::ProductRow;
 use crate::query::{Binding, DbValue, ListQuery, Multifield, Row, Status};
 use crate::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord};
 use crate::tracking::{
-    Binding as TraceBinding, Source, Trace, TraceChannel, TraceData, TrackingSettings,
+    Binding as TraceBinding, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal, Source, Trace,
+    TraceChannel, TraceData, TrackingSettings,
 };
 use crate::userfield::UserField;
 use bx_wire::ApiError;
@@ -344,8 +345,8 @@ pub trait Storage: Send {
         source: &Source,
     ) -> impl Future<Output = Result<bool, ApiError>> + Send;
 
-    /// Deletes a source and its lists; traces that had it fall back to no source (0). False when
-    /// there is no such source.
+    /// Deletes a source and its lists, and its expense packs with their days; traces that had it
+    /// fall back to no source (0). False when there is no such source.
     fn delete_source(
         &mut self,
         portal_id: i64,
@@ -461,4 +462,61 @@ pub trait Storage: Send {
         to: i64,
         group_by: GroupBy,
     ) -> impl Future<Output = Result<Vec<(GroupKey, i64)>, ApiError>> + Send;
+
+    // Expenses (`crate::tracking::expense`).
+
+    /// Stores a pack (`pack.id` is ignored) with its daily rows (`pack.split()`); returns its id.
+    fn insert_expense_pack(
+        &mut self,
+        portal_id: i64,
+        pack: &ExpensePack,
+        days: &[ExpenseDay],
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// One pack.
+    fn expense_pack(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<ExpensePack>, ApiError>> + Send;
+
+    /// The daily rows of one pack, by day.
+    fn expense_days(
+        &mut self,
+        portal_id: i64,
+        pack_id: i64,
+    ) -> impl Future<Output = Result<Vec<ExpenseDay>, ApiError>> + Send;
+
+    /// Packs matching `filter` (`ExpenseFilter::matches`), by id, from `offset`, at most `limit`.
+    fn expense_packs(
+        &mut self,
+        portal_id: i64,
+        filter: &ExpenseFilter,
+        offset: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ExpensePack>, ApiError>> + Send;
+
+    /// How many packs match `filter`.
+    fn count_expense_packs(
+        &mut self,
+        portal_id: i64,
+        filter: &ExpenseFilter,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Deletes a pack and its daily rows; false when there was no such pack.
+    fn delete_expense_pack(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Σ of the daily rows with `from_day <= day <= to_day` (`YYYY-MM-DD`) per source and currency,
+    /// ordered by source id, then currency; only pairs with at least one such row. A pack that
+    /// straddles an end counts only its days inside. The report converts with `crm.currency` rates.
+    fn expense_totals(
+        &mut self,
+        portal_id: i64,
+        from_day: &str,
+        to_day: &str,
+    ) -> impl Future<Output = Result<Vec<ExpenseTotal>, ApiError>> + Send;
 }

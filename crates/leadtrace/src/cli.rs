@@ -1,9 +1,10 @@
 //! The command line: `serve`, and the administration commands (`webhook`, `user`, `role`,
-//! `token`, `app`, `portal`, `event`, `source`) that work on the same database while the server
-//! runs or not.
+//! `token`, `app`, `portal`, `event`, `source`, `expenses`) that work on the same database while
+//! the server runs or not.
 
 use crate::bootstrap;
 use crate::config::{EventsConfig, OAuthConfig, ServeConfig};
+use crate::expense_cli;
 use crate::limits::{LimitsConfig, OperatingConfig, RateKey, RateLimit, SyntheticCost};
 use clap::{Args, Parser, Subcommand};
 use crm::Rights;
@@ -56,6 +57,9 @@ pub enum Command {
     /// Sales Intelligence sources (what traces resolve to).
     #[command(subcommand)]
     Source(SourceCommand),
+    /// Sales Intelligence expenses: ad spend per source, split evenly over its days.
+    #[command(subcommand)]
+    Expenses(ExpensesCommand),
     /// Outgoing webhooks: event handlers configured for the portal (spec/events.md §1.1).
     #[command(subcommand)]
     Event(EventCommand),
@@ -376,7 +380,40 @@ pub enum SourceCommand {
         #[command(flatten)]
         fields: SourceFields,
     },
-    /// Delete a source; its traces fall back to source 0 (other traffic).
+    /// Delete a source; its traces fall back to source 0 (other traffic), its expense packs are
+    /// deleted (deactivate it instead to keep them).
+    Delete { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExpensesCommand {
+    /// Import expense packs from a CSV file: all rows or none (one transaction).
+    ///
+    /// A header row names the columns, in any order: source (id or code), date_from, date_to,
+    /// amount, currency, impressions, clicks, comment. source, date_from and amount are required;
+    /// an empty date_to is date_from, an empty currency the base currency, empty counts 0. Dates
+    /// YYYY-MM-DD, amounts like 1234.56 (at most 2 decimals), at most 365 days per row. Every bad
+    /// line is reported with its number and nothing is written.
+    Import {
+        file: PathBuf,
+        /// Check every row, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List expense packs: id, source id, date_from, date_to, amount, currency, impressions,
+    /// clicks, comment.
+    List {
+        /// Only this source (an id or a code).
+        #[arg(long)]
+        source: Option<String>,
+        /// Only packs with days on or after this date.
+        #[arg(long)]
+        from: Option<String>,
+        /// Only packs with days on or before this date.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Delete an expense pack with its days.
     Delete { id: i64 },
 }
 
@@ -898,6 +935,49 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
                 SourceCommand::Delete { id } => {
                     source_call(&store, portal, "delete", serde_json::json!({ "id": id })).await?;
+                }
+            }
+            Ok(())
+        }
+        Command::Expenses(cmd) => {
+            let (store, portal) = open(&cli.database_url).await?;
+            match cmd {
+                ExpensesCommand::Import { file, dry_run } => {
+                    println!(
+                        "{}",
+                        expense_cli::import(&store, portal, &file, dry_run).await?
+                    );
+                }
+                ExpensesCommand::List { source, from, to } => {
+                    let source_id = match source {
+                        None => None,
+                        Some(s) => {
+                            let all =
+                                source_call(&store, portal.clone(), "list", serde_json::json!({}))
+                                    .await?;
+                            let found = all.as_array().into_iter().flatten().find(|x| {
+                                x["ID"].as_i64().map(|id| id.to_string()).as_deref()
+                                    == Some(s.trim())
+                                    || x["CODE"]
+                                        .as_str()
+                                        .is_some_and(|c| c.eq_ignore_ascii_case(s.trim()))
+                            });
+                            Some(
+                                found.ok_or_else(|| format!("Source `{s}` does not exist."))?["ID"]
+                                    .clone(),
+                            )
+                        }
+                    };
+                    let filter = serde_json::json!({
+                        "SOURCE_ID": source_id, "DATE_FROM": from, "DATE_TO": to,
+                    });
+                    for line in expense_cli::list(&store, portal, filter).await? {
+                        println!("{line}");
+                    }
+                }
+                ExpensesCommand::Delete { id } => {
+                    expense_cli::call(&store, portal, "delete", serde_json::json!({ "id": id }))
+                        .await?;
                 }
             }
             Ok(())

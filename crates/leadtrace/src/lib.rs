@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod delivery;
+pub mod expense_cli;
 pub mod limits;
 pub mod methods;
 pub mod oauth;
@@ -13,6 +14,7 @@ pub mod registry;
 pub mod rest;
 pub mod state;
 pub mod tls;
+pub mod tracker;
 
 pub use config::ServeConfig;
 pub use state::AppState;

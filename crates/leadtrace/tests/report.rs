@@ -16,6 +16,7 @@ backend_tests!(
     bitrix_by_source,
     bitrix_by_channel_and_responsible,
     touch_models,
+    expenses,
     range_and_time_zone,
     follows_api_changes,
     permissions,
@@ -72,17 +73,6 @@ async fn insert(tx: &mut store::Tx, r: &Rec) -> Result<i64, bx_wire::ApiError> {
     tx.insert_entity(r.kind, 1, v, None).await
 }
 
-/// The records of the data set, by name.
-#[derive(Debug, Clone, Copy)]
-struct Ids {
-    l1: i64,
-    l2: i64,
-    l3: i64,
-    d1: i64,
-    d2: i64,
-    d3: i64,
-}
-
 /// The data set (sources: 1 google, 2 fb, 3 instagram, 4 vk; EUR = 1.1 USD; user 2 exists):
 ///
 /// | record | created | amount | won | user | traces (bound in this order; `>` = previous visit) |
@@ -94,7 +84,7 @@ struct Ids {
 /// | D1 | T0+3d | 1000 USD | yes | 1 | X2 (shared with L1, with X2c) |
 /// | D2 | T0+4d | 500 EUR | no | 2 | Z instagram/organic_social T0+4d |
 /// | D3 | T0+5d | 300 USD | yes | 2 | none |
-async fn seed(app: &TestApp) -> Ids {
+async fn seed(app: &TestApp) {
     let (_, _) = app.user_with_rights("second", None, &["crm"]).await;
     app.running
         .state
@@ -144,11 +134,11 @@ async fn seed(app: &TestApp) -> Ids {
 
                 let l1 = insert(tx, &lead(T0, "USD", 100.0, true, 1)).await?;
                 let l2 = insert(tx, &lead(T0 + DAY, "EUR", 200.0, false, 2)).await?;
-                let l3 = insert(tx, &lead(T0 + 2 * DAY, "USD", 50.0, true, 1)).await?;
+                insert(tx, &lead(T0 + 2 * DAY, "USD", 50.0, true, 1)).await?;
                 let l4 = insert(tx, &lead(1_770_249_600, "USD", 999.0, true, 1)).await?;
                 let d1 = insert(tx, &deal(T0 + 3 * DAY, "USD", 1000.0, true, 1)).await?;
                 let d2 = insert(tx, &deal(T0 + 4 * DAY, "EUR", 500.0, false, 2)).await?;
-                let d3 = insert(tx, &deal(T0 + 5 * DAY, "USD", 300.0, true, 2)).await?;
+                insert(tx, &deal(T0 + 5 * DAY, "USD", 300.0, true, 2)).await?;
                 for (t, kind, id) in [
                     (x1, EntityKind::Lead, l1),
                     (x2, EntityKind::Lead, l1),
@@ -161,14 +151,7 @@ async fn seed(app: &TestApp) -> Ids {
                 ] {
                     tx.bind_trace(1, t, kind, id, T0).await?;
                 }
-                Ok(Ids {
-                    l1,
-                    l2,
-                    l3,
-                    d1,
-                    d2,
-                    d3,
-                })
+                Ok(())
             })
         })
         .await
@@ -501,9 +484,73 @@ async fn touch_models(b: Backend) {
     assert_eq!(num(&direct["leads_sum"]), 110.0);
 }
 
+async fn expenses(b: Backend) {
+    let app = spawn_app(b).await;
+    seed(&app).await;
+    for fields in [
+        // 25 EUR a day Jan 30 .. Feb 2: two days (50 EUR = 55 USD) fall in January.
+        json!({"SOURCE_ID": "google", "DATE_FROM": "2026-01-30", "DATE_TO": "2026-02-02",
+               "AMOUNT": 100, "CURRENCY_ID": "EUR", "IMPRESSIONS": 1000, "ACTIONS": 40}),
+        json!({"SOURCE_ID": 1, "DATE_FROM": "2026-01-15", "AMOUNT": 10}),
+        json!({"SOURCE_ID": "fb", "DATE_FROM": "2026-01-05", "AMOUNT": 30, "ACTIONS": 3}),
+        // Outside the range.
+        json!({"SOURCE_ID": "vk", "DATE_FROM": "2025-12-31", "AMOUNT": 1000}),
+    ] {
+        app.call(
+            "leadtrace.tracking.expense.add",
+            json!({ "fields": fields }),
+        )
+        .await
+        .result();
+    }
+    let out = report(&app, ranged(json!({}))).await;
+    let google = row(&out, "source_id", json!(1));
+    assert_eq!(google["expenses"], json!(65.0));
+    assert_eq!(google["impressions"], 500);
+    assert_eq!(google["actions"], 20);
+    // One lead, one closed deal with 1000 revenue.
+    assert_eq!(google["cpl"], json!(65.0));
+    assert_eq!(google["cpa"], json!(65.0));
+    assert_eq!(google["roi"], json!(14.3846));
+    let fb = row(&out, "source_id", json!(2));
+    assert_eq!(
+        (fb["expenses"].clone(), fb["actions"].clone()),
+        (json!(30.0), json!(3))
+    );
+    assert_eq!(
+        (fb["cpl"].clone(), fb["cpa"].clone(), fb["roi"].clone()),
+        (Value::Null, Value::Null, json!(-1.0))
+    );
+    assert_eq!(row(&out, "source_id", json!(4))["expenses"], json!(0.0));
+    let total = &out["total"];
+    assert_eq!(total["expenses"], json!(95.0));
+    assert_eq!(
+        (total["impressions"].clone(), total["actions"].clone()),
+        (json!(500), json!(23))
+    );
+    assert_eq!(total["cpl"], json!(31.6667));
+    assert_eq!(total["cpa"], json!(47.5));
+    assert_eq!(total["roi"], json!(12.6842));
+    // By channel the rows have no expenses; the total has them all.
+    let out = report(
+        &app,
+        ranged(json!({"groupBy": "channel", "model": "first_touch"})),
+    )
+    .await;
+    assert!(out["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["expenses"].is_null() && r["roi"].is_null()));
+    assert_eq!(out["total"]["expenses"], json!(95.0));
+    // February: the other two days of the EUR pack.
+    let feb = report(&app, json!({"from": "2026-02-01", "to": "2026-02-28"})).await;
+    assert_eq!(row(&feb, "source_id", json!(1))["expenses"], json!(55.0));
+}
+
 async fn range_and_time_zone(b: Backend) {
     let app = spawn_app(b).await;
-    let ids = seed(&app).await;
+    seed(&app).await;
     // Only L1 (T0) and L2 (T0 + 1 day) fall on 2026-01-10 .. 2026-01-11.
     let out = report(&app, json!({"from": "2026-01-10", "to": "2026-01-11"})).await;
     assert_eq!(out["total"]["leads"], 2);
@@ -516,7 +563,6 @@ async fn range_and_time_zone(b: Backend) {
     let out = report(&app, json!({"from": "2026-02-01", "to": "2026-02-28"})).await;
     assert_eq!(out["total"]["leads"], 1);
     assert_eq!(row(&out, "source_id", json!(1))["leads_sum"], json!(999.0));
-    let _ = ids;
 
     // Days are the portal's: two leads around midnight of Jan 31 / Feb 1 in Berlin (UTC+1).
     let app = spawn_app(b).await;

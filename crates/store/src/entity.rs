@@ -12,7 +12,8 @@ use crm::event::Event;
 use crm::product_row::{self, ProductRow};
 use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord};
 use crm::tracking::{
-    Binding as TraceBinding, Source, Trace, TraceChannel, TraceData, TrackingSettings,
+    Binding as TraceBinding, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal, Source, Trace,
+    TraceChannel, TraceData, TrackingSettings,
 };
 use crm::{
     Assignments, Binding, ColumnType, DbValue, EntityKind, ListQuery, Multifield, Row, Status,
@@ -657,6 +658,66 @@ impl Storage for Tx {
     ) -> Result<Vec<(GroupKey, i64)>, ApiError> {
         self.report_visits_sql(portal_id, from, to, group_by).await
     }
+
+    // Expenses: see expenses.rs.
+
+    async fn insert_expense_pack(
+        &mut self,
+        portal_id: i64,
+        pack: &ExpensePack,
+        days: &[ExpenseDay],
+    ) -> Result<i64, ApiError> {
+        self.si_insert_expense_pack(portal_id, pack, days).await
+    }
+
+    async fn expense_pack(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> Result<Option<ExpensePack>, ApiError> {
+        self.si_expense_pack(portal_id, id).await
+    }
+
+    async fn expense_days(
+        &mut self,
+        portal_id: i64,
+        pack_id: i64,
+    ) -> Result<Vec<ExpenseDay>, ApiError> {
+        self.si_expense_days(portal_id, pack_id).await
+    }
+
+    async fn expense_packs(
+        &mut self,
+        portal_id: i64,
+        filter: &ExpenseFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<ExpensePack>, ApiError> {
+        self.si_expense_packs(portal_id, filter, offset, limit)
+            .await
+    }
+
+    async fn count_expense_packs(
+        &mut self,
+        portal_id: i64,
+        filter: &ExpenseFilter,
+    ) -> Result<i64, ApiError> {
+        self.si_count_expense_packs(portal_id, filter).await
+    }
+
+    async fn delete_expense_pack(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.si_delete_expense_pack(portal_id, id).await
+    }
+
+    async fn expense_totals(
+        &mut self,
+        portal_id: i64,
+        from_day: &str,
+        to_day: &str,
+    ) -> Result<Vec<ExpenseTotal>, ApiError> {
+        self.si_expense_totals(portal_id, from_day, to_day).await
+    }
+
     async fn status(&mut self, portal_id: i64, id: i64) -> Result<Option<Status>, ApiError> {
         let rows = self
             .fetch_sql(

@@ -1,6 +1,6 @@
 //! Sales Intelligence storage for `Tx` (migration 0008): traces with pages, channels and links to
 //! previous visits, ordered bindings (`crm_trace_entity`), sources with their match lists, and
-//! per-portal settings. `crm::Storage` (entity.rs) delegates here.
+//! per-portal settings. `crm::Storage` (entity.rs) delegates here; expenses are in expenses.rs.
 
 use crate::tx::{val, Tx};
 use bx_wire::ApiError;
@@ -273,6 +273,8 @@ impl Tx {
             vec![portal_id.into(), id.into()],
         )
         .await?;
+        // Spend without its source would count for no report row: it goes with the source.
+        self.si_delete_source_expenses(portal_id, id).await?;
         // Ids are never reused, so the traces could keep a dangling id; "other traffic" is what
         // the report and the journey can still name.
         self.exec_sql(

@@ -6,15 +6,19 @@
 //! resolution order), `channel` (channel groups from an embedded data table) and `window` (the
 //! attribution window rule). `service` runs them against `Storage` (trace add/delete, the hooks the
 //! engine calls on add/update, the journey of a record) and `sources` manages sources.
+//! `expense` validates expense packs and splits them into days (§12.2); `expenses` manages them.
 //!
 //! For reports (migration 0008): a record's effective trace is its `crm_trace_entity` row with the
 //! highest `seq` (a tie goes to the higher `trace_id`); `si_trace.source_id` (0 = none),
 //! `channel_group` and `created_at` are that trace's source, channel group and time; previous visits
 //! are `si_trace_link` children, dated by their captured `tags.ts`. The attribution window (also the
-//! look-back of attribution models) is `Storage::tracking_settings`.
+//! look-back of attribution models) is `Storage::tracking_settings`. Expenses (migration 0009): the
+//! report reads `Storage::expense_totals` (daily rows summed per source and currency over a range).
 
 pub mod attribution;
 pub mod channel;
+pub mod expense;
+pub mod expenses;
 pub mod parse;
 pub mod report;
 pub mod service;
@@ -23,6 +27,7 @@ pub mod sources;
 pub mod window;
 
 pub use channel::ChannelGroup;
+pub use expense::{ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal};
 pub use parse::{ParsedTrace, TraceError};
 pub use service::{RecordAdded, RecordUpdated, Tracking};
 pub use source::{MatchKind, MatchValue, Source, SourceSet};

@@ -752,9 +752,12 @@ pub async fn get<S: Storage>(
             );
         }
     }
-    /*EXPENSES
     let totals = s
-        .expense_totals(portal, &dates::date_text(req.from), &dates::date_text(req.to))
+        .expense_totals(
+            portal,
+            &dates::date_text(req.from),
+            &dates::date_text(req.to),
+        )
         .await?;
     tally.add_spend(
         totals.iter().map(|e| {
@@ -768,7 +771,6 @@ pub async fn get<S: Storage>(
         }),
         &rates,
     );
-    EXPENSES*/
     Ok(Output::from(render(&req, &rates.base, &sources, tally)))
 }
 

@@ -54,7 +54,7 @@ fn invalid(text: impl Into<String>) -> ApiError {
     ApiError::core(text.into())
 }
 
-fn require_admin(ctx: &Ctx<'_>) -> Result<(), ApiError> {
+pub(crate) fn require_admin(ctx: &Ctx<'_>) -> Result<(), ApiError> {
     if ctx.actor.rights.admin {
         Ok(())
     } else {
@@ -254,7 +254,8 @@ pub async fn update<S: Storage>(
     Ok(Output::from(Value::Bool(true)))
 }
 
-/// `leadtrace.tracking.source.delete` (`id`): `true`. Traces of the source fall back to source 0.
+/// `leadtrace.tracking.source.delete` (`id`): `true`. Traces of the source fall back to source 0;
+/// its expense packs are deleted with it (spend without its source would count for no report row).
 pub async fn delete<S: Storage>(
     s: &mut S,
     ctx: &Ctx<'_>,

@@ -13,7 +13,8 @@ use crm::product_row::ProductRow;
 use crm::query::{Binding, Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status, UfCol};
 use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord, TraceTouch};
 use crm::tracking::{
-    Binding as TraceBinding, Source, Trace, TraceChannel, TraceData, TrackingSettings,
+    Binding as TraceBinding, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal, Source, Trace,
+    TraceChannel, TraceData, TrackingSettings,
 };
 use crm::{Assignments, ColumnType, EntityKind, Storage, UserField};
 use serde_json::{Map, Value};
@@ -56,6 +57,9 @@ pub struct MemStore {
     pub sources: Vec<(i64, Source)>,
     pub traces: BTreeMap<(i64, i64), Trace>,
     pub trace_bindings: Vec<(i64, TraceBinding)>,
+    /// Expense packs: (portal, pack with its id, its daily rows), by id.
+    pub expense_packs: Vec<(i64, ExpensePack, Vec<ExpenseDay>)>,
+    next_pack: i64,
     next_id: i64,
     next_mf: i64,
     next_uf: i64,
@@ -936,6 +940,8 @@ impl Storage for MemStore {
         if self.sources.len() == before {
             return Ok(false);
         }
+        self.expense_packs
+            .retain(|(p, e, _)| !(*p == portal_id && e.source_id == id));
         for ((p, _), t) in self.traces.iter_mut() {
             if *p == portal_id && t.data.source_id == id {
                 t.data.source_id = 0;
@@ -1206,5 +1212,121 @@ impl Storage for MemStore {
             }
         }
         Ok(out.into_iter().collect())
+    }
+
+    async fn insert_expense_pack(
+        &mut self,
+        portal_id: i64,
+        pack: &ExpensePack,
+        days: &[ExpenseDay],
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_expense_pack");
+        self.next_pack += 1;
+        let stored = ExpensePack {
+            id: self.next_pack,
+            ..pack.clone()
+        };
+        self.expense_packs.push((portal_id, stored, days.to_vec()));
+        Ok(self.next_pack)
+    }
+
+    async fn expense_pack(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> Result<Option<ExpensePack>, ApiError> {
+        self.calls.push("expense_pack");
+        Ok(self
+            .expense_packs
+            .iter()
+            .find(|(p, e, _)| *p == portal_id && e.id == id)
+            .map(|(_, e, _)| e.clone()))
+    }
+
+    async fn expense_days(
+        &mut self,
+        portal_id: i64,
+        pack_id: i64,
+    ) -> Result<Vec<ExpenseDay>, ApiError> {
+        self.calls.push("expense_days");
+        let mut days: Vec<ExpenseDay> = self
+            .expense_packs
+            .iter()
+            .filter(|(p, e, _)| *p == portal_id && e.id == pack_id)
+            .flat_map(|(_, _, d)| d.iter().copied())
+            .collect();
+        days.sort_by_key(|d| d.day);
+        Ok(days)
+    }
+
+    async fn expense_packs(
+        &mut self,
+        portal_id: i64,
+        filter: &ExpenseFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<ExpensePack>, ApiError> {
+        self.calls.push("expense_packs");
+        Ok(self
+            .expense_packs
+            .iter()
+            .filter(|(p, e, _)| *p == portal_id && filter.matches(e))
+            .map(|(_, e, _)| e.clone())
+            .skip(offset.max(0) as usize)
+            .take(limit.max(0) as usize)
+            .collect())
+    }
+
+    async fn count_expense_packs(
+        &mut self,
+        portal_id: i64,
+        filter: &ExpenseFilter,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("count_expense_packs");
+        Ok(self
+            .expense_packs
+            .iter()
+            .filter(|(p, e, _)| *p == portal_id && filter.matches(e))
+            .count() as i64)
+    }
+
+    async fn delete_expense_pack(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_expense_pack");
+        let before = self.expense_packs.len();
+        self.expense_packs
+            .retain(|(p, e, _)| !(*p == portal_id && e.id == id));
+        Ok(self.expense_packs.len() < before)
+    }
+
+    async fn expense_totals(
+        &mut self,
+        portal_id: i64,
+        from_day: &str,
+        to_day: &str,
+    ) -> Result<Vec<ExpenseTotal>, ApiError> {
+        self.calls.push("expense_totals");
+        // (source, currency) → (cents, impressions, actions)
+        let mut sums: BTreeMap<(i64, String), (i64, i64, i64)> = BTreeMap::new();
+        for (p, e, days) in &self.expense_packs {
+            if *p != portal_id {
+                continue;
+            }
+            for d in days {
+                let day = d.day.format("%Y-%m-%d").to_string();
+                if day.as_str() < from_day || day.as_str() > to_day {
+                    continue;
+                }
+                let s = sums.entry((e.source_id, e.currency.clone())).or_default();
+                s.0 += d.amount_cents;
+                s.1 += d.impressions;
+                s.2 += d.actions;
+            }
+        }
+        Ok(sums
+            .into_iter()
+            .map(|((source, currency), (cents, impressions, actions))| {
+                ExpenseTotal::new(source, currency, cents, impressions, actions)
+            })
+            .collect())
     }
 }

@@ -2,14 +2,15 @@
 //! extensions under `leadtrace.tracking.*` (Bitrix24 has no REST methods for them, E19).
 //!
 //! Scope `crm` for all. Traces: any user may create one; binding or unbinding a record needs the
-//! right to update it. `entity.get` needs the right to read the record. Sources: anyone may list
-//! them, only administrators may change them. The report (`report.get`) needs an administrator
-//! or a user who may read all leads and all deals. The `crm::tracking` module does the work.
+//! right to update it. `entity.get` needs the right to read the record. Sources and expense packs:
+//! anyone may read them, only administrators may change them. The report (`report.get`) needs an
+//! administrator or a user who may read all leads and all deals. The `crm::tracking` module does
+//! the work.
 
 use super::crm_call;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
-use crm::tracking::{report, service, sources};
+use crm::tracking::{expenses, report, service, sources};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -20,12 +21,19 @@ enum Op {
     SourceAdd,
     SourceUpdate,
     SourceDelete,
+    ExpenseAdd,
+    ExpenseGet,
+    ExpenseList,
+    ExpenseDelete,
     ReportGet,
 }
 
 impl Op {
     fn writes(self) -> bool {
-        !matches!(self, Op::EntityGet | Op::SourceList | Op::ReportGet)
+        !matches!(
+            self,
+            Op::EntityGet | Op::SourceList | Op::ExpenseGet | Op::ExpenseList | Op::ReportGet
+        )
     }
 }
 
@@ -38,6 +46,10 @@ pub fn register(r: &mut Registry) {
         ("leadtrace.tracking.source.add", Op::SourceAdd),
         ("leadtrace.tracking.source.update", Op::SourceUpdate),
         ("leadtrace.tracking.source.delete", Op::SourceDelete),
+        ("leadtrace.tracking.expense.add", Op::ExpenseAdd),
+        ("leadtrace.tracking.expense.get", Op::ExpenseGet),
+        ("leadtrace.tracking.expense.list", Op::ExpenseList),
+        ("leadtrace.tracking.expense.delete", Op::ExpenseDelete),
         ("leadtrace.tracking.report.get", Op::ReportGet),
     ] {
         r.add(name, Scope::Crm, move |call| Box::pin(run(call, op)));
@@ -55,6 +67,10 @@ async fn run(call: Call, op: Op) -> Result<Output, ApiError> {
                 Op::SourceAdd => sources::add(tx, ctx, params).await,
                 Op::SourceUpdate => sources::update(tx, ctx, params).await,
                 Op::SourceDelete => sources::delete(tx, ctx, params).await,
+                Op::ExpenseAdd => expenses::add(tx, ctx, params).await,
+                Op::ExpenseGet => expenses::get(tx, ctx, params).await,
+                Op::ExpenseList => expenses::list(tx, ctx, params).await,
+                Op::ExpenseDelete => expenses::delete(tx, ctx, params).await,
                 Op::ReportGet => report::get(tx, ctx, params).await,
             }
         })
