@@ -154,30 +154,28 @@ impl Tx {
             return Ok(vec![]);
         };
         let et = kind.entity_type_id();
-        let args = || -> Vec<Value> { vec![portal_id.into(), from.into(), to.into()] };
-        let bound = self
+        // One row per (record, bound trace, previous visit of it); the join runs from the
+        // records in the range outwards (every step an index lookup).
+        let rows = self
             .fetch_sql(
                 &format!(
                     "SELECT r.id, r.date_create, r.currency_id, r.opportunity, r.{semantic}, \
-                     r.assigned_by_id, t.id, t.created_at, t.source_id, t.channel_group \
+                     r.assigned_by_id, t.id, t.created_at, t.source_id, t.channel_group, \
+                     c.id, c.created_at, c.source_id, c.channel_group \
                      FROM {table} r \
                      LEFT JOIN crm_trace_entity b ON b.portal_id = r.portal_id \
                      AND b.entity_type_id = {et} AND b.entity_id = r.id \
                      LEFT JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id \
+                     LEFT JOIN si_trace_link l ON l.portal_id = t.portal_id AND l.parent_trace_id = t.id \
+                     LEFT JOIN si_trace c ON c.portal_id = l.portal_id AND c.id = l.child_trace_id \
                      WHERE r.portal_id = ? AND r.date_create >= ? AND r.date_create < ?"
                 ),
-                args(),
+                vec![portal_id.into(), from.into(), to.into()],
             )
             .await?;
         let mut out: Vec<TouchRecord> = Vec::new();
         let mut at: HashMap<i64, usize> = HashMap::new();
-        let touch = |r: &[crm::DbValue]| TraceTouch {
-            trace_id: val::int(&r[0]),
-            at: val::int(&r[1]),
-            source_id: val::int(&r[2]),
-            channel: val::text(&r[3]),
-        };
-        for r in &bound {
+        for r in &rows {
             let id = val::int(&r[0]);
             let i = *at.entry(id).or_insert_with(|| {
                 out.push(TouchRecord {
@@ -191,29 +189,19 @@ impl Tx {
                 });
                 out.len() - 1
             });
-            if !matches!(r[6], crm::DbValue::Null) {
-                out[i].touches.push(touch(&r[6..10]));
-            }
-        }
-        let children = self
-            .fetch_sql(
-                &format!(
-                    "SELECT r.id, c.id, c.created_at, c.source_id, c.channel_group \
-                     FROM {table} r \
-                     JOIN crm_trace_entity b ON b.portal_id = r.portal_id \
-                     AND b.entity_type_id = {et} AND b.entity_id = r.id \
-                     JOIN si_trace_link l ON l.portal_id = b.portal_id AND l.parent_trace_id = b.trace_id \
-                     JOIN si_trace c ON c.portal_id = l.portal_id AND c.id = l.child_trace_id \
-                     WHERE r.portal_id = ? AND r.date_create >= ? AND r.date_create < ?"
-                ),
-                args(),
-            )
-            .await?;
-        for r in &children {
-            if let Some(i) = at.get(&val::int(&r[0])) {
-                let t = touch(&r[1..5]);
-                if !out[*i].touches.iter().any(|x| x.trace_id == t.trace_id) {
-                    out[*i].touches.push(t);
+            for t in [&r[6..10], &r[10..14]] {
+                if matches!(t[0], crm::DbValue::Null) {
+                    continue;
+                }
+                let trace_id = val::int(&t[0]);
+                let touches = &mut out[i].touches;
+                if !touches.iter().any(|x| x.trace_id == trace_id) {
+                    touches.push(TraceTouch {
+                        trace_id,
+                        at: val::int(&t[1]),
+                        source_id: val::int(&t[2]),
+                        channel: val::text(&t[3]),
+                    });
                 }
             }
         }
