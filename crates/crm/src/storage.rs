@@ -443,15 +443,22 @@ pub trait Storage: Send {
         by_responsible: bool,
     ) -> impl Future<Output = Result<Vec<RecordGroup>, ApiError>> + Send;
 
-    /// Touch models: every record created in the range with its touches (every bound trace and
-    /// each one's previous visits, each trace once).
-    fn report_records(
+    /// Touch models (§13): records with at most one touch (bindings plus their previous visits)
+    /// summed as by `report_groups`, each under its touch's group when the touch lies in
+    /// `[DATE_CREATE − window_secs, DATE_CREATE]` and under source 0 / `unassigned` otherwise
+    /// (every model gives a lone touch all the credit); and every other record with its touches
+    /// (each trace once), for the caller to weigh.
+    #[allow(clippy::too_many_arguments)]
+    fn report_touches(
         &mut self,
         portal_id: i64,
         kind: EntityKind,
         from: i64,
         to: i64,
-    ) -> impl Future<Output = Result<Vec<TouchRecord>, ApiError>> + Send;
+        window_secs: i64,
+        group_by: GroupBy,
+        by_responsible: bool,
+    ) -> impl Future<Output = Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError>> + Send;
 
     /// Visits: traces created in the range (previous visits included), per source or channel
     /// group.

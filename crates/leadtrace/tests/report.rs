@@ -482,6 +482,99 @@ async fn touch_models(b: Backend) {
     let direct = row(&out, "channel", json!("direct"));
     assert_eq!(num(&direct["leads"]), 0.5);
     assert_eq!(num(&direct["leads_sum"]), 110.0);
+
+    // A lead whose lone trace is older than the window: its source under `bitrix`, source 0
+    // under every touch model.
+    app.running
+        .state
+        .store()
+        .write(|tx| {
+            Box::pin(async move {
+                let old = tx
+                    .insert_trace(1, &trace(T0 - 30 * DAY, 4, "organic_social"))
+                    .await?;
+                let id = insert(
+                    tx,
+                    &Rec {
+                        kind: EntityKind::Lead,
+                        created: T0 + 6 * DAY,
+                        currency: "USD",
+                        amount: 10.0,
+                        won: false,
+                        assigned: 1,
+                    },
+                )
+                .await?;
+                tx.bind_trace(1, old, EntityKind::Lead, id, T0).await
+            })
+        })
+        .await
+        .unwrap();
+    let out = report(&app, ranged(json!({}))).await;
+    assert_eq!(row(&out, "source_id", json!(4))["leads"], 1);
+    for model in ["first_touch", "linear", "time_decay"] {
+        let out = report(&app, ranged(json!({"model": model}))).await;
+        assert_eq!(
+            num(&row(&out, "source_id", json!(4))["leads"]),
+            want_vk(model),
+            "{model}"
+        );
+        assert_eq!(
+            num(&row(&out, "source_id", json!(0))["leads_sum"]),
+            round2(zero_leads_sum(model) + 10.0),
+            "{model}"
+        );
+    }
+
+    // Previous visits sent by the tracker through the API are touches too.
+    let lead = app
+        .add_lead(json!({"TITLE": "tracked", "OPPORTUNITY": 90, "CURRENCY_ID": "USD",
+            "TRACE": "{\"tags\":{\"list\":{\"utm_source\":\"google\"}},\"previous\":{\"list\":[{\"ref\":\"https://vk.com/\",\"tags\":{\"ts\":TS}}]}}"
+                .replace("TS", &(chrono::Utc::now().timestamp() - 3 * DAY).to_string())}))
+        .await;
+    let out = report(&app, json!({"model": "linear"})).await;
+    assert_eq!(
+        num(&row(&out, "source_id", json!(1))["leads"]),
+        0.5,
+        "lead {lead}"
+    );
+    assert_eq!(num(&row(&out, "source_id", json!(4))["leads_sum"]), 45.0);
+    let out = report(&app, json!({"model": "first_touch"})).await;
+    assert_eq!(num(&row(&out, "source_id", json!(4))["leads"]), 1.0);
+    let out = report(&app, json!({})).await;
+    assert_eq!(row(&out, "source_id", json!(1))["leads"], 1);
+}
+
+/// Source 4's leads under a model in the data set (L1's first touch is vk; a third under linear).
+fn want_vk(model: &str) -> f64 {
+    let v: f64 = credits(model)
+        .iter()
+        .filter(|(r, _)| r.starts_with('l'))
+        .flat_map(|(_, split)| split.iter().filter(|(s, _)| *s == 4).map(|(_, w)| *w))
+        .sum();
+    (v * 1e4).round() / 1e4
+}
+
+/// Σ leads_sum credited to source 0 in the data set under a model.
+fn zero_leads_sum(model: &str) -> f64 {
+    let amounts = [("l1", 100.0), ("l2", 220.0), ("l3", 50.0)];
+    credits(model)
+        .iter()
+        .filter_map(|(r, split)| {
+            let amount = amounts.iter().find(|(n, _)| n == r)?.1;
+            Some(
+                split
+                    .iter()
+                    .filter(|(s, _)| *s == 0)
+                    .map(|(_, w)| w * amount)
+                    .sum::<f64>(),
+            )
+        })
+        .sum()
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 async fn expenses(b: Backend) {

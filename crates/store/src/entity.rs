@@ -639,14 +639,26 @@ impl Storage for Tx {
             .await
     }
 
-    async fn report_records(
+    async fn report_touches(
         &mut self,
         portal_id: i64,
         kind: EntityKind,
         from: i64,
         to: i64,
-    ) -> Result<Vec<TouchRecord>, ApiError> {
-        self.report_records_sql(portal_id, kind, from, to).await
+        window_secs: i64,
+        group_by: GroupBy,
+        by_responsible: bool,
+    ) -> Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError> {
+        self.report_touches_sql(
+            portal_id,
+            kind,
+            from,
+            to,
+            window_secs,
+            group_by,
+            by_responsible,
+        )
+        .await
     }
 
     async fn report_visits(

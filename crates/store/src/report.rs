@@ -27,6 +27,69 @@ fn key_of(group_by: GroupBy, v: &crm::DbValue) -> GroupKey {
     }
 }
 
+/// `SET …` of `refresh_tracking` for the row of `table` in the statement (correlated by name).
+fn refresh_assignments(table: &str, et: i64) -> String {
+    let own = format!(
+        "b.portal_id = {table}.portal_id AND b.entity_type_id = {et} AND b.entity_id = {table}.id"
+    );
+    format!(
+        "(tracking_source_id, tracking_channel, tracking_at) = (\
+         SELECT t.source_id, t.channel_group, t.created_at FROM crm_trace_entity b \
+         JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id \
+         WHERE {own} ORDER BY b.seq DESC, b.trace_id DESC LIMIT 1), \
+         tracking_touches = (SELECT COUNT(*) FROM crm_trace_entity b WHERE {own}) \
+         + (SELECT COUNT(*) FROM crm_trace_entity b JOIN si_trace_link l \
+         ON l.portal_id = b.portal_id AND l.parent_trace_id = b.trace_id WHERE {own})"
+    )
+}
+
+/// Per-group sums of the records of `table` created in `[?, ?)` that satisfy `only`: the group
+/// `key`, the currency, the responsible (when asked), count, Σ, won count, won Σ.
+fn aggregate_sql(
+    table: &str,
+    semantic: &str,
+    key: &str,
+    by_responsible: bool,
+    only: &str,
+) -> String {
+    let assigned = if by_responsible {
+        ", assigned_by_id"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT k, currency_id{assigned}, COUNT(*), SUM(COALESCE(opportunity, 0)), \
+         SUM(CASE WHEN {semantic} = 'S' THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN {semantic} = 'S' THEN COALESCE(opportunity, 0) ELSE 0 END) \
+         FROM (SELECT {key} AS k, currency_id, assigned_by_id, opportunity, {semantic} FROM {table} \
+         WHERE portal_id = ? AND date_create >= ? AND date_create < ? AND {only}) s \
+         GROUP BY k, currency_id{assigned}"
+    )
+}
+
+fn groups_from(
+    rows: &[Vec<crm::DbValue>],
+    group_by: GroupBy,
+    by_responsible: bool,
+) -> Vec<RecordGroup> {
+    let at = if by_responsible { 3 } else { 2 };
+    rows.iter()
+        .map(|r| RecordGroup {
+            key: key_of(group_by, &r[0]),
+            currency: val::opt_text(&r[1]),
+            assigned_by_id: if by_responsible {
+                val::opt_int(&r[2])
+            } else {
+                None
+            },
+            count: val::int(&r[at]),
+            sum: val::opt_real(&r[at + 1]).unwrap_or(0.0),
+            won: val::int(&r[at + 2]),
+            won_sum: val::opt_real(&r[at + 3]).unwrap_or(0.0),
+        })
+        .collect()
+}
+
 /// A trace for the bulk path: only what the report reads.
 #[derive(Debug, Clone)]
 pub struct BulkTrace {
@@ -39,8 +102,8 @@ pub struct BulkTrace {
 const BULK_ROWS: usize = 1000;
 
 impl Tx {
-    /// Copies the source and channel group of a lead's or deal's effective trace onto its row
-    /// (NULL when it has none). Other record types have no copy.
+    /// Copies the source, channel group and time of a lead's or deal's effective trace onto its
+    /// row (NULL when it has none), with its number of touches. Other record types have no copy.
     pub(crate) async fn refresh_tracking(
         &mut self,
         portal_id: i64,
@@ -50,24 +113,31 @@ impl Tx {
         let Some((table, _)) = report_table(kind) else {
             return Ok(());
         };
+        let et = kind.entity_type_id();
         self.exec_sql(
             &format!(
-                "UPDATE {table} SET (tracking_source_id, tracking_channel) = (\
-                 SELECT t.source_id, t.channel_group FROM crm_trace_entity b \
-                 JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id \
-                 WHERE b.portal_id = ? AND b.entity_type_id = ? AND b.entity_id = ? \
-                 ORDER BY b.seq DESC, b.trace_id DESC LIMIT 1) \
-                 WHERE portal_id = ? AND id = ?"
+                "UPDATE {table} SET {} WHERE portal_id = ? AND id = ?",
+                refresh_assignments(table, et)
             ),
-            vec![
-                portal_id.into(),
-                kind.entity_type_id().into(),
-                entity_id.into(),
-                portal_id.into(),
-                entity_id.into(),
-            ],
+            vec![portal_id.into(), entity_id.into()],
         )
         .await?;
+        Ok(())
+    }
+
+    /// `refresh_tracking` for every lead and deal bound to one of these traces (their touches
+    /// changed: a previous visit was linked to, or removed from, one of them).
+    pub(crate) async fn refresh_tracking_of_traces(
+        &mut self,
+        portal_id: i64,
+        trace_ids: &[i64],
+    ) -> Result<(), ApiError> {
+        for trace_id in trace_ids {
+            for b in self.si_trace_bindings(portal_id, *trace_id).await? {
+                self.refresh_tracking(portal_id, b.kind, b.entity_id)
+                    .await?;
+            }
+        }
         Ok(())
     }
 
@@ -107,52 +177,70 @@ impl Tx {
             GroupBy::Source => "COALESCE(tracking_source_id, 0)",
             GroupBy::Channel => "COALESCE(tracking_channel, 'unassigned')",
         };
-        let group = if by_responsible {
-            format!("{key}, currency_id, assigned_by_id")
-        } else {
-            format!("{key}, currency_id")
-        };
         let rows = self
             .fetch_sql(
-                &format!(
-                    "SELECT {group}, COUNT(*), SUM(COALESCE(opportunity, 0)), \
-                     SUM(CASE WHEN {semantic} = 'S' THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN {semantic} = 'S' THEN COALESCE(opportunity, 0) ELSE 0 END) \
-                     FROM {table} WHERE portal_id = ? AND date_create >= ? AND date_create < ? \
-                     GROUP BY {group}"
-                ),
+                &aggregate_sql(table, semantic, key, by_responsible, "1 = 1"),
                 vec![portal_id.into(), from.into(), to.into()],
             )
             .await?;
-        let at = if by_responsible { 3 } else { 2 };
-        Ok(rows
-            .iter()
-            .map(|r| RecordGroup {
-                key: key_of(group_by, &r[0]),
-                currency: val::opt_text(&r[1]),
-                assigned_by_id: if by_responsible {
-                    val::opt_int(&r[2])
-                } else {
-                    None
-                },
-                count: val::int(&r[at]),
-                sum: val::opt_real(&r[at + 1]).unwrap_or(0.0),
-                won: val::int(&r[at + 2]),
-                won_sum: val::opt_real(&r[at + 3]).unwrap_or(0.0),
-            })
-            .collect())
+        Ok(groups_from(&rows, group_by, by_responsible))
     }
 
-    pub(crate) async fn report_records_sql(
+    /// Touch models (see `crm::Storage::report_touches`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn report_touches_sql(
         &mut self,
         portal_id: i64,
         kind: EntityKind,
         from: i64,
         to: i64,
-    ) -> Result<Vec<TouchRecord>, ApiError> {
+        window_secs: i64,
+        group_by: GroupBy,
+        by_responsible: bool,
+    ) -> Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError> {
         let Some((table, semantic)) = report_table(kind) else {
-            return Ok(vec![]);
+            return Ok((vec![], vec![]));
         };
+        // At most one touch: its group when it lies in the window, else none (every model gives
+        // a lone touch all the credit).
+        let inside = format!(
+            "tracking_touches = 1 AND tracking_at >= date_create - {window_secs} AND tracking_at <= date_create"
+        );
+        let key = match group_by {
+            GroupBy::Source => format!("CASE WHEN {inside} THEN COALESCE(tracking_source_id, 0) ELSE 0 END"),
+            GroupBy::Channel => format!(
+                "CASE WHEN {inside} THEN COALESCE(tracking_channel, 'unassigned') ELSE 'unassigned' END"
+            ),
+        };
+        let single = self
+            .fetch_sql(
+                &aggregate_sql(
+                    table,
+                    semantic,
+                    &key,
+                    by_responsible,
+                    "tracking_touches <= 1",
+                ),
+                vec![portal_id.into(), from.into(), to.into()],
+            )
+            .await?;
+        let groups = groups_from(&single, group_by, by_responsible);
+        let records = self
+            .touch_records(portal_id, kind, table, semantic, from, to)
+            .await?;
+        Ok((groups, records))
+    }
+
+    /// The records with more than one touch, with their touches.
+    async fn touch_records(
+        &mut self,
+        portal_id: i64,
+        kind: EntityKind,
+        table: &str,
+        semantic: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<TouchRecord>, ApiError> {
         let et = kind.entity_type_id();
         // One row per (record, bound trace, previous visit of it); the join runs from the
         // records in the range outwards (every step an index lookup).
@@ -168,7 +256,8 @@ impl Tx {
                      LEFT JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id \
                      LEFT JOIN si_trace_link l ON l.portal_id = t.portal_id AND l.parent_trace_id = t.id \
                      LEFT JOIN si_trace c ON c.portal_id = l.portal_id AND c.id = l.child_trace_id \
-                     WHERE r.portal_id = ? AND r.date_create >= ? AND r.date_create < ?"
+                     WHERE r.portal_id = ? AND r.date_create >= ? AND r.date_create < ? \
+                     AND r.tracking_touches > 1"
                 ),
                 vec![portal_id.into(), from.into(), to.into()],
             )
@@ -363,14 +452,10 @@ impl Tx {
             if let Some((table, _)) = report_table(kind) {
                 self.exec_sql(
                     &format!(
-                        "UPDATE {table} SET (tracking_source_id, tracking_channel) = (\
-                         SELECT t.source_id, t.channel_group FROM crm_trace_entity b \
-                         JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id \
-                         WHERE b.portal_id = {table}.portal_id AND b.entity_type_id = ? \
-                         AND b.entity_id = {table}.id ORDER BY b.seq DESC, b.trace_id DESC LIMIT 1) \
-                         WHERE portal_id = ? AND id >= ? AND id <= ?"
+                        "UPDATE {table} SET {} WHERE portal_id = ? AND id >= ? AND id <= ?",
+                        refresh_assignments(table, et)
                     ),
-                    vec![et.into(), portal_id.into(), lo.into(), hi.into()],
+                    vec![portal_id.into(), lo.into(), hi.into()],
                 )
                 .await?;
             }

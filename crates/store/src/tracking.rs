@@ -381,7 +381,9 @@ impl Tx {
             vec![portal_id.into(), parent_id.into(), child_id.into()],
         )
         .await?;
-        Ok(())
+        // Records already bound to the parent gain a touch (the report's copy).
+        self.refresh_tracking_of_traces(portal_id, &[parent_id])
+            .await
     }
 
     pub(crate) async fn si_add_channel(
@@ -626,6 +628,7 @@ impl Tx {
             vec![portal_id.into(), trace_id.into()],
         )
         .await?;
+        let parent_ids: Vec<i64> = parents.iter().map(|p| val::int(&p[0])).collect();
         for p in parents {
             let parent = val::int(&p[0]);
             self.exec_sql(
@@ -644,6 +647,9 @@ impl Tx {
             self.refresh_tracking(portal_id, b.kind, b.entity_id)
                 .await?;
         }
+        // Records bound to a trace this one was a previous visit of lose a touch.
+        self.refresh_tracking_of_traces(portal_id, &parent_ids)
+            .await?;
         Ok(n > 0)
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Storage does the heavy lifting: for `bitrix` it returns per-group sums computed by the database
 //! (`Storage::report_groups`); for touch models compact per-record rows with their touches
-//! (`Storage::report_records`), folded here. Everything else here is pure: parameters, currency
+//! (`Storage::report_touches`: records with a lone touch summed by the database too), folded here. Everything else here is pure: parameters, currency
 //! conversion, the fold, the metric formulas and their rounding.
 
 use super::attribution::{self, Model, Touch};
@@ -739,13 +739,25 @@ pub async fn get<S: Storage>(
                 .await?;
             tally.add_groups(family, &groups, &rates, req.by_responsible);
         } else {
-            let records = s.report_records(portal, family.kind(), start, end).await?;
+            let window = settings.attribution_window_days * 86_400;
+            let (groups, records) = s
+                .report_touches(
+                    portal,
+                    family.kind(),
+                    start,
+                    end,
+                    window,
+                    req.group_by,
+                    req.by_responsible,
+                )
+                .await?;
+            tally.add_groups(family, &groups, &rates, req.by_responsible);
             tally.add_records(
                 family,
                 &records,
                 req.model,
                 req.group_by,
-                settings.attribution_window_days * 86_400,
+                window,
                 attribution::DEFAULT_HALF_LIFE_SECS,
                 &rates,
                 req.by_responsible,

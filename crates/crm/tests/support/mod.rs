@@ -313,6 +313,41 @@ fn col_real(r: &Record, col: &str) -> f64 {
     }
 }
 
+fn add_to_groups(
+    out: &mut Vec<RecordGroup>,
+    key: GroupKey,
+    currency: Option<String>,
+    assigned: Option<i64>,
+    amount: f64,
+    won: bool,
+) {
+    let i = match out
+        .iter()
+        .position(|g| g.key == key && g.currency == currency && g.assigned_by_id == assigned)
+    {
+        Some(i) => i,
+        None => {
+            out.push(RecordGroup {
+                key,
+                assigned_by_id: assigned,
+                currency,
+                count: 0,
+                sum: 0.0,
+                won: 0,
+                won_sum: 0.0,
+            });
+            out.len() - 1
+        }
+    };
+    let g = &mut out[i];
+    g.count += 1;
+    g.sum += amount;
+    if won {
+        g.won += 1;
+        g.won_sum += amount;
+    }
+}
+
 fn semantic_col(kind: EntityKind) -> &'static str {
     if kind == EntityKind::Lead {
         "status_semantic_id"
@@ -1127,45 +1162,27 @@ impl Storage for MemStore {
             let assigned = col_int(r, "assigned_by_id").filter(|_| by_responsible);
             let amount = col_real(r, "opportunity");
             let won = col_text(r, semantic_col(kind)).as_deref() == Some("S");
-            let g = match out.iter_mut().position(|g| {
-                g.key == key && g.currency == currency && g.assigned_by_id == assigned
-            }) {
-                Some(i) => &mut out[i],
-                None => {
-                    out.push(RecordGroup {
-                        key,
-                        assigned_by_id: assigned,
-                        currency,
-                        count: 0,
-                        sum: 0.0,
-                        won: 0,
-                        won_sum: 0.0,
-                    });
-                    out.last_mut().unwrap()
-                }
-            };
-            g.count += 1;
-            g.sum += amount;
-            if won {
-                g.won += 1;
-                g.won_sum += amount;
-            }
+            add_to_groups(&mut out, key, currency, assigned, amount, won);
         }
         Ok(out)
     }
 
-    async fn report_records(
+    async fn report_touches(
         &mut self,
         portal_id: i64,
         kind: EntityKind,
         from: i64,
         to: i64,
-    ) -> Result<Vec<TouchRecord>, ApiError> {
-        self.calls.push("report_records");
+        window_secs: i64,
+        group_by: GroupBy,
+        by_responsible: bool,
+    ) -> Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError> {
+        self.calls.push("report_touches");
         if !matches!(kind, EntityKind::Lead | EntityKind::Deal) {
-            return Ok(vec![]);
+            return Ok((vec![], vec![]));
         }
-        let mut out = Vec::new();
+        let mut groups: Vec<RecordGroup> = Vec::new();
+        let mut multi = Vec::new();
         for (id, r) in self.report_range(kind, portal_id, from, to) {
             let mut touches: Vec<TraceTouch> = Vec::new();
             for t in self.traces_of(portal_id, kind, id) {
@@ -1179,17 +1196,32 @@ impl Storage for MemStore {
                     }
                 }
             }
-            out.push(TouchRecord {
-                id,
-                created_at: col_int(r, "date_create").unwrap_or(0),
-                currency: col_text(r, "currency_id"),
-                amount: col_real(r, "opportunity"),
-                won: col_text(r, semantic_col(kind)).as_deref() == Some("S"),
-                assigned_by_id: col_int(r, "assigned_by_id"),
-                touches,
-            });
+            let created_at = col_int(r, "date_create").unwrap_or(0);
+            let currency = col_text(r, "currency_id");
+            let amount = col_real(r, "opportunity");
+            let won = col_text(r, semantic_col(kind)).as_deref() == Some("S");
+            if touches.len() > 1 {
+                multi.push(TouchRecord {
+                    id,
+                    created_at,
+                    currency,
+                    amount,
+                    won,
+                    assigned_by_id: col_int(r, "assigned_by_id"),
+                    touches,
+                });
+                continue;
+            }
+            let key = match touches.first() {
+                Some(t) if t.at >= created_at - window_secs && t.at <= created_at => {
+                    GroupKey::of(group_by, t.source_id, &t.channel)
+                }
+                _ => GroupKey::none(group_by),
+            };
+            let assigned = col_int(r, "assigned_by_id").filter(|_| by_responsible);
+            add_to_groups(&mut groups, key, currency, assigned, amount, won);
         }
-        Ok(out)
+        Ok((groups, multi))
     }
 
     async fn report_visits(
