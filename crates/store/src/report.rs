@@ -38,8 +38,8 @@ fn refresh_assignments(table: &str, et: i64) -> String {
          JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id \
          WHERE {own} ORDER BY b.seq DESC, b.trace_id DESC LIMIT 1), \
          tracking_touches = (SELECT COUNT(*) FROM crm_trace_entity b WHERE {own}) \
-         + (SELECT COUNT(*) FROM crm_trace_entity b JOIN si_trace_link l \
-         ON l.portal_id = b.portal_id AND l.parent_trace_id = b.trace_id WHERE {own})"
+         + (SELECT COUNT(*) FROM si_trace_link l WHERE l.portal_id = {table}.portal_id \
+         AND l.parent_trace_id IN (SELECT b.trace_id FROM crm_trace_entity b WHERE {own}))"
     )
 }
 

@@ -24,9 +24,9 @@ UPDATE crm_lead SET (tracking_source_id, tracking_channel, tracking_at) = (
     ORDER BY b.seq DESC, b.trace_id DESC LIMIT 1),
   tracking_touches = (SELECT COUNT(*) FROM crm_trace_entity b
     WHERE b.portal_id = crm_lead.portal_id AND b.entity_type_id = 1 AND b.entity_id = crm_lead.id)
-  + (SELECT COUNT(*) FROM crm_trace_entity b JOIN si_trace_link l
-    ON l.portal_id = b.portal_id AND l.parent_trace_id = b.trace_id
-    WHERE b.portal_id = crm_lead.portal_id AND b.entity_type_id = 1 AND b.entity_id = crm_lead.id);
+  + (SELECT COUNT(*) FROM si_trace_link l WHERE l.portal_id = crm_lead.portal_id
+    AND l.parent_trace_id IN (SELECT b.trace_id FROM crm_trace_entity b
+    WHERE b.portal_id = crm_lead.portal_id AND b.entity_type_id = 1 AND b.entity_id = crm_lead.id));
 UPDATE crm_deal SET (tracking_source_id, tracking_channel, tracking_at) = (
     SELECT t.source_id, t.channel_group, t.created_at FROM crm_trace_entity b
     JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id
@@ -34,9 +34,9 @@ UPDATE crm_deal SET (tracking_source_id, tracking_channel, tracking_at) = (
     ORDER BY b.seq DESC, b.trace_id DESC LIMIT 1),
   tracking_touches = (SELECT COUNT(*) FROM crm_trace_entity b
     WHERE b.portal_id = crm_deal.portal_id AND b.entity_type_id = 2 AND b.entity_id = crm_deal.id)
-  + (SELECT COUNT(*) FROM crm_trace_entity b JOIN si_trace_link l
-    ON l.portal_id = b.portal_id AND l.parent_trace_id = b.trace_id
-    WHERE b.portal_id = crm_deal.portal_id AND b.entity_type_id = 2 AND b.entity_id = crm_deal.id);
+  + (SELECT COUNT(*) FROM si_trace_link l WHERE l.portal_id = crm_deal.portal_id
+    AND l.parent_trace_id IN (SELECT b.trace_id FROM crm_trace_entity b
+    WHERE b.portal_id = crm_deal.portal_id AND b.entity_type_id = 2 AND b.entity_id = crm_deal.id));
 
 -- Records by creation date with everything the report sums (the rowid, id, comes with it).
 CREATE INDEX crm_lead_report ON crm_lead (portal_id, date_create, tracking_source_id,
