@@ -5,7 +5,8 @@
 //! Pure logic lives in `parse` (the TRACE JSON, with size caps), `source` (matching and the
 //! resolution order), `channel` (channel groups from an embedded data table) and `window` (the
 //! attribution window rule). `service` runs them against `Storage` (trace add/delete, the hooks the
-//! engine calls on add/update, the journey of a record) and `sources` manages sources.
+//! engine calls on add/update, the journey of a record), `sources` manages sources and
+//! `channel_rules` the portal's channel override rules (migration 0010).
 //!
 //! For reports (migration 0008): a record's effective trace is its `crm_trace_entity` row with the
 //! highest `seq` (a tie goes to the higher `trace_id`); `si_trace.source_id` (0 = none),
@@ -14,13 +15,14 @@
 //! look-back of attribution models) is `Storage::tracking_settings`.
 
 pub mod channel;
+pub mod channel_rules;
 pub mod parse;
 pub mod service;
 pub mod source;
 pub mod sources;
 pub mod window;
 
-pub use channel::ChannelGroup;
+pub use channel::{ChannelGroup, ChannelRule, ChannelRules, RuleField};
 pub use parse::{ParsedTrace, TraceError};
 pub use service::{RecordAdded, RecordUpdated, Tracking};
 pub use source::{MatchKind, MatchValue, Source, SourceSet};

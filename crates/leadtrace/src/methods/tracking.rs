@@ -2,13 +2,14 @@
 //! extensions under `leadtrace.tracking.*` (Bitrix24 has no REST methods for them, E19).
 //!
 //! Scope `crm` for all. Traces: any user may create one; binding or unbinding a record needs the
-//! right to update it. `entity.get` needs the right to read the record. Sources: anyone may list
-//! them, only administrators may change them. The `crm::tracking` module does the work.
+//! right to update it. `entity.get` needs the right to read the record. Sources and channel
+//! override rules: anyone may list them, only administrators may change them. The `crm::tracking`
+//! module does the work.
 
 use super::crm_call;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
-use crm::tracking::{service, sources};
+use crm::tracking::{channel_rules, service, sources};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -19,11 +20,19 @@ enum Op {
     SourceAdd,
     SourceUpdate,
     SourceDelete,
+    ChannelList,
+    ChannelRuleList,
+    ChannelRuleAdd,
+    ChannelRuleUpdate,
+    ChannelRuleDelete,
 }
 
 impl Op {
     fn writes(self) -> bool {
-        !matches!(self, Op::EntityGet | Op::SourceList)
+        !matches!(
+            self,
+            Op::EntityGet | Op::SourceList | Op::ChannelList | Op::ChannelRuleList
+        )
     }
 }
 
@@ -36,6 +45,17 @@ pub fn register(r: &mut Registry) {
         ("leadtrace.tracking.source.add", Op::SourceAdd),
         ("leadtrace.tracking.source.update", Op::SourceUpdate),
         ("leadtrace.tracking.source.delete", Op::SourceDelete),
+        ("leadtrace.tracking.channel.list", Op::ChannelList),
+        ("leadtrace.tracking.channel.rule.list", Op::ChannelRuleList),
+        ("leadtrace.tracking.channel.rule.add", Op::ChannelRuleAdd),
+        (
+            "leadtrace.tracking.channel.rule.update",
+            Op::ChannelRuleUpdate,
+        ),
+        (
+            "leadtrace.tracking.channel.rule.delete",
+            Op::ChannelRuleDelete,
+        ),
     ] {
         r.add(name, Scope::Crm, move |call| Box::pin(run(call, op)));
     }
@@ -52,6 +72,11 @@ async fn run(call: Call, op: Op) -> Result<Output, ApiError> {
                 Op::SourceAdd => sources::add(tx, ctx, params).await,
                 Op::SourceUpdate => sources::update(tx, ctx, params).await,
                 Op::SourceDelete => sources::delete(tx, ctx, params).await,
+                Op::ChannelList => Ok(channel_rules::groups()),
+                Op::ChannelRuleList => channel_rules::list(tx, ctx).await,
+                Op::ChannelRuleAdd => channel_rules::add(tx, ctx, params).await,
+                Op::ChannelRuleUpdate => channel_rules::update(tx, ctx, params).await,
+                Op::ChannelRuleDelete => channel_rules::delete(tx, ctx, params).await,
             }
         })
     })
