@@ -3,7 +3,7 @@
 //! record (`leadtrace.tracking.entity.get`), sources (`leadtrace.tracking.source.*` and the
 //! `leadtrace source` commands), the attribution window, `TRACE` on deals, contacts, companies and
 //! quotes (deals binding their clients), no trace from `crm.item.*`, simple-mode conversions,
-//! channel groups and override rules (`leadtrace.tracking.channel.*`).
+//! channel groups and override rules (`leadtrace.tracking.channel.*`), the `/dashboard` page.
 
 mod common;
 use common::*;
@@ -29,6 +29,7 @@ backend_tests!(
     simple_mode_shares_the_lead_trace,
     channel_rule_methods,
     channel_rules_classify_new_traces,
+    dashboard_is_served,
 );
 
 const TRACKER: &str = r#"{"url":"https://shop.example/landing?utm_source=google&gclid=EAI","ref":"https://www.google.com/","device":{"isMobile":true},"tags":{"ts":1579501926,"list":{"utm_source":"google","utm_medium":"cpc","utm_campaign":"spring"},"gclid":"EAI"},"client":{"gaId":"209629315.1579004207"},"pages":{"list":[["https://shop.example/landing",1579501926,"Landing"],["https://shop.example/buy",1579502000,"Buy"]]},"gid":"guest-7","previous":{"list":[{"url":"https://shop.example/","ref":"https://www.facebook.com/","tags":{"ts":1579000000,"list":{}}}]}}"#;
@@ -1616,4 +1617,58 @@ async fn channel_rules_classify_new_traces(b: Backend) {
         .add_lead(json!({"TITLE": "p", "UTM_SOURCE": "aff-9"}))
         .await;
     assert_eq!(group_of(&app, "LEAD", lead).await, json!("unassigned"));
+}
+
+async fn dashboard_is_served(b: Backend) {
+    let app = spawn_app(b).await;
+    let r = app
+        .client
+        .get(format!("{}/dashboard", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "text/html; charset=utf-8"
+    );
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    let html = r.text().await.unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("id=\"report-table\""));
+    // Script and styles are served by the binary itself: no external assets.
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    for (path, ty, needle) in [
+        (
+            "/dashboard/dashboard.js",
+            "text/javascript; charset=utf-8",
+            "leadtrace.tracking.report.get",
+        ),
+        (
+            "/dashboard/dashboard.css",
+            "text/css; charset=utf-8",
+            "table",
+        ),
+    ] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"].to_str().unwrap(), ty);
+        assert!(r.text().await.unwrap().contains(needle), "{path}");
+    }
+    let r = app
+        .client
+        .get(format!("{}/dashboard/missing.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
 }
