@@ -276,6 +276,7 @@
       return el('td', attrs, '');
     }
     attrs['data-value'] = value === null || value === undefined ? '' : String(value);
+    if (value === null || value === undefined || Number(value) === 0) attrs.class += ' zero';
     return el('td', attrs, formatValue(m.kind, value));
   }
 
