@@ -15,6 +15,7 @@ pub mod registry;
 pub mod rest;
 pub mod state;
 pub mod tls;
+pub mod tracker;
 
 pub use config::ServeConfig;
 pub use state::AppState;

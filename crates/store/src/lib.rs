@@ -147,6 +147,7 @@ impl Store {
             .connect_with(opts)
             .await?;
         POSTGRES_MIGRATIONS.run(&pool).await?;
+        analyze_unanalysed(&pool).await?;
         Ok(Inner::Postgres { pool })
     }
 
@@ -296,4 +297,25 @@ impl Store {
             }
         }
     }
+}
+
+/// `ANALYZE` the tables PostgreSQL has never analysed (`pg_class.reltuples < 0`): without
+/// statistics the planner takes a large table for a small one and reads every matching row
+/// through an index (docs/performance.md, finding 4). Autovacuum keeps them fresh afterwards; a
+/// server started on a bulk-loaded database without it gets them here.
+async fn analyze_unanalysed(pool: &PgPool) -> Result<(), StoreError> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT quote_ident(c.relname) FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.reltuples < 0 \
+         ORDER BY c.relname",
+    )
+    .fetch_all(pool)
+    .await?;
+    if !tables.is_empty() {
+        sqlx::query(&format!("ANALYZE {}", tables.join(", ")))
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
 }

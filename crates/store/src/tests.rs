@@ -2768,3 +2768,31 @@ async fn tracking_traces_and_bindings(store: Store) {
     assert_eq!(eff(EntityKind::Contact, 10, 10).await, Vec::<i64>::new());
     assert_eq!(eff(LEAD, 11, 10).await, vec![t2]);
 }
+
+/// PostgreSQL only (SQLite has no planner statistics to miss): opening a database leaves no table
+/// that PostgreSQL has never analysed (docs/performance.md, finding 4).
+#[tokio::test]
+async fn postgres_open_analyses_unanalysed_tables() {
+    let url = testing::fresh_url(Backend::Postgres).await;
+    let store = Store::open(&url).await.unwrap();
+    store.close().await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let never: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.reltuples < 0",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let analysed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relname = 'crm_lead' AND c.reltuples >= 0",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    testing::discard(&url).await;
+    assert!(never.is_empty(), "never analysed: {never:?}");
+    assert_eq!(analysed, 1);
+}

@@ -14,6 +14,7 @@
 //! are `si_trace_link` children, dated by their captured `tags.ts`. The attribution window (also the
 //! look-back of attribution models) is `Storage::tracking_settings`.
 
+pub mod attribution;
 pub mod channel;
 pub mod channel_rules;
 pub mod parse;
