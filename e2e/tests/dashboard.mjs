@@ -1,47 +1,23 @@
 // The /dashboard page in Chromium against the real server (run by e2e/run; see CONTRACTS.md):
 // seeds leads, deals (one won, with touches from two sources) and expenses through REST, asks
 // `leadtrace.tracking.report.get` itself, logs in to /dashboard with the inbound webhook, sets the
-// date range, and checks that every rendered cell equals the method's number for three models and
+// date range, and checks that every rendered cell equals the method's number for four models and
 // for the channel grouping; downloads the CSV and checks it; shows an API error; logs out.
 // Screenshot: $LT_OUT/dashboard.png.
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import { env, rest, run } from '../lib/harness.mjs';
 
-function need(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`${name} is not set: run the tests with e2e/run`);
-    process.exit(2);
-  }
-  return v;
-}
-
-const BASE = need('LT_BASE_URL').replace(/\/$/, '');
-const WEBHOOK = need('LT_WEBHOOK');
-const OUT = need('LT_OUT');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-fs.mkdirSync(OUT, { recursive: true });
+const BASE = env.base;
+const WEBHOOK = env.webhook;
+const OUT = env.out;
 
 // The metric columns of the page, in the report contract's names.
 const METRICS = ['visits', 'leads', 'leads_sum', 'converted_leads', 'deals', 'deals_sum', 'closed_deals', 'revenue',
   'expenses', 'impressions', 'actions', 'cpl', 'cpa', 'roi', 'lead_to_deal', 'deal_to_won'];
 const MONEY = new Set(['leads_sum', 'deals_sum', 'revenue', 'expenses', 'cpl', 'cpa']);
 const RATIO = new Set(['roi', 'lead_to_deal', 'deal_to_won']);
-
-async function rest(method, params) {
-  const r = await fetch(`${WEBHOOK}${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(params),
-  });
-  const body = await r.json();
-  if (r.status !== 200 || body.error) throw new Error(`${method} answered ${r.status}: ${JSON.stringify(body)}`);
-  return body.result;
-}
 
 const day = (offset) => new Date(Date.now() + offset * 86400_000).toISOString().slice(0, 10);
 
@@ -155,78 +131,86 @@ async function seed() {
   return { expenses };
 }
 
-async function main() {
-  const started = Date.now();
+run('dashboard', async (ctx) => {
   const { expenses } = await seed();
   const range = { from: day(-30), to: day(1) };
   const report = async (model, groupBy = 'source', byResponsible = 'N') =>
     rest('leadtrace.tracking.report.get', { ...range, model, groupBy, byResponsible });
+  const f = { ...range, model: 'bitrix', groupBy: 'source', byResponsible: 'N' };
 
   const bitrix = await report('bitrix');
   const google = bitrix.rows.find((r) => r.source_code === 'google');
   const fb = bitrix.rows.find((r) => r.source_code === 'fb');
-  assert.ok(google && google.leads >= 3 && google.closed_deals >= 2 && google.revenue >= 2500, `google row: ${JSON.stringify(google)}`);
-  assert.ok(fb && fb.leads >= 1 && fb.deals >= 1, `facebook row: ${JSON.stringify(fb)}`);
-  if (expenses) assert.ok(google.expenses >= 450 && fb.expenses >= 99.99, 'expenses reach the report');
-  else console.log('  (no leadtrace.tracking.expense.add on this server: expenses not seeded)');
+  await ctx.check('the seeded records reach the report under two sources', async () => {
+    assert.ok(google && google.leads >= 3 && google.closed_deals >= 2 && google.revenue >= 2500, `google row: ${JSON.stringify(google)}`);
+    assert.ok(fb && fb.leads >= 1 && fb.deals >= 1, `facebook row: ${JSON.stringify(fb)}`);
+    if (expenses) assert.ok(google.expenses >= 450 && fb.expenses >= 99.99, 'expenses reach the report');
+    else console.log('  (no leadtrace.tracking.expense.add on this server: expenses not seeded)');
+    const first = (await report('first_touch')).rows.find((r) => r.source_code === 'fb');
+    const last = (await report('last_touch')).rows.find((r) => r.source_code === 'fb');
+    assert.ok(first.revenue > last.revenue, 'first touch credits the Facebook visit of the won deal');
+  });
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 60_000 });
-  console.log(`dashboard (${process.env.LT_BACKEND || '?'}, Chromium ${browser.version()})`);
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });
-  const page = await context.newPage();
+  const page = await ctx.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  try {
+
+  await ctx.check('/dashboard is an HTML page showing the login form', async () => {
     const res = await page.goto(`${BASE}/dashboard`);
     assert.equal(res.status(), 200);
     assert.match(res.headers()['content-type'], /^text\/html/);
+    assert.match(res.headers()['content-security-policy'], /script-src 'self'/);
     await page.waitForSelector('#login:not([hidden])');
-    console.log('  ok - /dashboard shows the login form');
+  });
 
+  await ctx.check('a bad webhook URL is refused readably', async () => {
     await page.fill('#webhook-url', 'not a webhook');
     await page.click('#login-button');
-    await page.waitForSelector('#login-error:not([hidden])');
+    await page.waitForFunction(() => /not an inbound webhook URL/.test(document.getElementById('login-error').textContent));
     await page.fill('#webhook-url', WEBHOOK.replace(/\/[^/]+\/$/, '/wrongcode/'));
     await page.click('#login-button');
-    await page.waitForFunction(() => /INVALID_CREDENTIALS|401/.test(document.getElementById('login-error').textContent));
-    console.log('  ok - a bad webhook URL is refused readably');
+    await page.waitForFunction(() => /^HTTP 401/.test(document.getElementById('login-error').textContent));
+    assert.ok(await page.isHidden('#app'));
+  });
 
+  await ctx.check('logs in with the inbound webhook; the default range is the last 30 days', async () => {
     await page.fill('#webhook-url', WEBHOOK);
     await page.click('#login-button');
     await page.waitForSelector('#app:not([hidden])');
-    await page.waitForFunction(() => document.getElementById('app').dataset.state !== 'loading');
     const stored = await page.evaluate(() => sessionStorage.getItem('leadtrace.dashboard.auth'));
     assert.ok(stored && stored.includes(new URL(WEBHOOK).pathname), 'credentials kept in sessionStorage');
-    // The default range is the last 30 days.
-    assert.equal(await page.inputValue('#to'), await page.evaluate(() => {
-      const d = new Date(); const p = (x) => String(x).padStart(2, '0');
-      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
-    }));
-    console.log('  ok - logged in with the inbound webhook');
+    const [from, to] = await page.evaluate(() => {
+      const p = (x) => String(x).padStart(2, '0');
+      const iso = (d) => `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+      const d = new Date();
+      const to = iso(d);
+      d.setDate(d.getDate() - 29);
+      return [iso(d), to];
+    });
+    assert.equal(await page.inputValue('#from'), from);
+    assert.equal(await page.inputValue('#to'), to);
+    await waitForReport(page, { from, to, model: 'bitrix', groupBy: 'source', byResponsible: 'N' });
+  });
 
+  await ctx.check(`model bitrix: ${bitrix.rows.length} rows and the total equal the method's numbers`, async () => {
     await page.fill('#from', range.from);
     await page.fill('#to', range.to);
     await page.click('#refresh-button');
-    const f = { ...range, model: 'bitrix', groupBy: 'source', byResponsible: 'N' };
     await waitForReport(page, f);
     compare(bitrix, await readTable(page), 'source');
-    console.log(`  ok - model bitrix: ${bitrix.rows.length} rows and the total equal the method's numbers`);
+  });
 
-    for (const model of ['first_touch', 'linear', 'time_decay']) {
+  for (const model of ['first_touch', 'linear', 'time_decay']) {
+    await ctx.check(`model ${model}: the cells equal the method's numbers`, async () => {
       const api = await report(model);
       await page.selectOption('#model', model);
       await waitForReport(page, { ...f, model });
       compare(api, await readTable(page), 'source');
-      console.log(`  ok - model ${model}: cells equal the method's numbers`);
-    }
-    const first = await report('first_touch');
-    const last = await report('last_touch');
-    const fbFirst = first.rows.find((r) => r.source_code === 'fb');
-    const fbLast = last.rows.find((r) => r.source_code === 'fb');
-    assert.ok(fbFirst.revenue > fbLast.revenue, 'the models differ on the seeded touches (first touch credits Facebook)');
+    });
+  }
 
-    // The chart shows revenue and expenses of the rows that have any.
+  await ctx.check('the chart draws revenue and expenses of the sources that have any', async () => {
     await page.selectOption('#model', 'bitrix');
     await waitForReport(page, f);
     const bars = await page.$$eval('#chart-svg g.bar-group', (gs) => gs.map((g) => ({
@@ -234,37 +218,42 @@ async function main() {
       revenue: g.querySelector('rect[data-series=revenue]').dataset.value,
       expenses: g.querySelector('rect[data-series=expenses]').dataset.value,
     })));
+    const drawn = bitrix.rows.filter((r) => (r.revenue || 0) > 0 || (r.expenses || 0) > 0);
+    assert.deepEqual(bars.map((b) => b.key), drawn.map((r) => `source:${r.source_id}`));
     const googleBar = bars.find((b) => b.key === `source:${google.source_id}`);
-    assert.ok(googleBar, 'the chart has a Google Ads bar');
     assert.equal(Number(googleBar.revenue), google.revenue);
     assert.equal(Number(googleBar.expenses || 0), google.expenses || 0);
-    console.log(`  ok - the chart draws ${bars.length} sources`);
+  });
 
-    // Group by channel.
+  await ctx.check('grouped by channel: the rows equal the method\'s numbers', async () => {
     const byChannel = await report('bitrix', 'channel');
     await page.selectOption('#group-by', 'channel');
     await waitForReport(page, { ...f, groupBy: 'channel' });
     compare(byChannel, await readTable(page), 'channel');
-    console.log(`  ok - grouped by channel: ${byChannel.rows.length} rows equal the method's numbers`);
     await page.selectOption('#group-by', 'source');
+    await waitForReport(page, f);
+  });
 
-    // Split by responsible: one sub-row per responsible under each row.
+  await ctx.check('split by responsible: one sub-row per responsible, equal to the method', async () => {
     const split = await report('bitrix', 'source', 'Y');
     await page.check('#by-responsible');
     await waitForReport(page, { ...f, byResponsible: 'Y' });
     const table = await readTable(page);
+    let subRows = 0;
     for (const row of split.rows) {
       for (const r of row.by_responsible || []) {
         const key = `source:${row.source_id}:user:${r.assigned_by_id}`;
         assert.ok(table[key], `sub-row ${key}`);
         for (const m of ['leads', 'deals', 'closed_deals', 'revenue']) expectCell(key, m, r[m], table[key].cells[m]);
+        subRows += 1;
       }
     }
+    assert.ok(subRows >= 2, 'the seeded sources have responsibles');
     await page.uncheck('#by-responsible');
     await waitForReport(page, f);
-    console.log('  ok - the per-responsible split matches');
+  });
 
-    // CSV of the current table.
+  await ctx.check('Download CSV: the table with metric names as the header', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv-button')]);
     const csvPath = path.join(OUT, 'dashboard.csv');
     await download.saveAs(csvPath);
@@ -281,43 +270,32 @@ async function main() {
     const totalLine = csv[csv.length - 1];
     assert.equal(totalLine[2], 'Total');
     METRICS.forEach((m, j) => assert.equal(totalLine[3 + j], bitrix.total[m] == null ? '' : String(bitrix.total[m]), `csv total ${m}`));
-    console.log(`  ok - CSV download (${csv.length} lines) equals the table`);
+  });
 
-    await page.screenshot({ path: path.join(OUT, 'dashboard.png'), fullPage: true });
-    console.log(`  ok - screenshot ${path.join(OUT, 'dashboard.png')}`);
+  await ctx.shot(page, 'dashboard.png');
 
-    // An error of the API is shown readably (a range longer than the method allows).
-    await page.fill('#from', '2020-01-01');
+  await ctx.check('an error of the method is shown readably', async () => {
+    await page.fill('#from', '2020-01-01'); // longer than the method allows
     await page.click('#refresh-button');
     await page.waitForFunction(() => document.getElementById('app').dataset.state === 'error');
     const error = (await page.textContent('#error')).trim();
     assert.match(error, /^HTTP 400 · \S+: .+/, `error text: ${error}`);
-    console.log(`  ok - an API error is shown: "${error}"`);
     await page.fill('#from', range.to);
     await page.fill('#to', range.from);
     await page.click('#refresh-button');
     await page.waitForFunction(() => /after the end date/.test(document.getElementById('error').textContent));
-    console.log('  ok - a reversed range is refused before calling');
+  });
 
+  await ctx.check('log out forgets the credentials', async () => {
     await page.click('#logout-button');
     await page.waitForSelector('#login:not([hidden])');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('leadtrace.dashboard.auth')), null);
-    console.log('  ok - log out forgets the credentials');
+    await page.reload();
+    await page.waitForSelector('#login:not([hidden])');
+  });
 
-    // The refused login (401) and the refused range (400) log failed loads; nothing else may fail.
+  await ctx.check('no script errors (only the refused login and range failed to load)', async () => {
     const unexpected = problems.filter((p) => !/Failed to load resource: .*status of (401|400)/.test(p));
-    assert.deepEqual(unexpected, [], 'no page errors');
-    console.log(`dashboard: passed in ${Date.now() - started} ms`);
-    await browser.close();
-  } catch (e) {
-    try { await page.screenshot({ path: path.join(OUT, 'dashboard-failure.png'), fullPage: true }); } catch { /* gone */ }
-    if (problems.length) console.error(problems.join('\n'));
-    await browser.close();
-    throw e;
-  }
-}
-
-main().then(() => process.exit(0), (e) => {
-  console.error(`dashboard FAILED: ${e && e.stack || e}`);
-  process.exit(1);
+    assert.deepEqual(unexpected, []);
+  });
 });
