@@ -38,7 +38,8 @@
   ];
 
   const $ = (id) => document.getElementById(id);
-  const state = { auth: null, report: null, seq: 0, debounce: null };
+  // userNames: id → display name (null when it cannot be read, e.g. without the `user` scope).
+  const state = { auth: null, report: null, seq: 0, debounce: null, userNames: new Map() };
 
   // ------------------------------------------------------------------ formatting
 
@@ -315,7 +316,7 @@
             class: 'responsible',
             'data-row-key': rowKey(row, groupBy) + ':user:' + r.assigned_by_id,
           }, rids));
-          sub.appendChild(el('th', { scope: 'row', class: 'label' }, 'Responsible #' + r.assigned_by_id));
+          sub.appendChild(el('th', { scope: 'row', class: 'label' }, responsibleLabel(r.assigned_by_id)));
           for (const m of METRICS) sub.appendChild(metricCell(m, r[m.key], rids, !RESPONSIBLE_METRICS.has(m.key)));
           tbody.appendChild(sub);
         }
@@ -338,6 +339,35 @@
     table.dataset.groupBy = groupBy;
     table.dataset.byResponsible = f.byResponsible;
     table.dataset.currency = report.currency || '';
+  }
+
+  function responsibleLabel(id) {
+    const name = state.userNames.get(String(id));
+    return name ? name + ' (#' + id + ')' : 'Responsible #' + id;
+  }
+
+  // Names of the responsibles shown (user.get needs the `user` scope; without it ids stay).
+  async function nameResponsibles(report, seq) {
+    const ids = new Set();
+    for (const row of report.rows || []) {
+      for (const r of row.by_responsible || []) {
+        if (!state.userNames.has(String(r.assigned_by_id))) ids.add(String(r.assigned_by_id));
+      }
+    }
+    await Promise.all([...ids].slice(0, 50).map(async (id) => {
+      try {
+        const users = await call(state.auth, 'user.get', { ID: id });
+        const u = Array.isArray(users) ? users[0] : null;
+        const name = u ? [u.NAME, u.LAST_NAME].filter(Boolean).join(' ') : '';
+        state.userNames.set(id, name || null);
+      } catch (_) {
+        state.userNames.set(id, null);
+      }
+    }));
+    if (seq !== state.seq) return;
+    for (const th of document.querySelectorAll('#report-table tr.responsible > th')) {
+      th.textContent = responsibleLabel(th.parentElement.dataset.responsibleId);
+    }
   }
 
   function renderKpis(report) {
@@ -518,6 +548,7 @@
         $('model').selectedOptions[0].textContent + (report.currency ? ' · amounts in ' + report.currency : '');
       $('csv-button').disabled = false;
       app.dataset.state = 'ready';
+      if (f.byResponsible === 'Y') nameResponsibles(report, seq);
     } catch (e) {
       if (seq !== state.seq) return;
       setError('error', explain(e));
@@ -593,6 +624,7 @@
     saveAuth(null);
     state.auth = null;
     state.report = null;
+    state.userNames.clear();
     state.seq++;
     $('access-token').value = '';
     $('webhook-url').value = '';
