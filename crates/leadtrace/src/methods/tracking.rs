@@ -2,14 +2,14 @@
 //! extensions under `leadtrace.tracking.*` (Bitrix24 has no REST methods for them, E19).
 //!
 //! Scope `crm` for all. Traces: any user may create one; binding or unbinding a record needs the
-//! right to update it. `entity.get` needs the right to read the record. Sources and expense packs:
-//! anyone may read them, only administrators may change them. The `crm::tracking` module does the
-//! work.
+//! right to update it. `entity.get` needs the right to read the record. Sources, channel
+//! override rules and expense packs: anyone may read them, only administrators may change them.
+//! The `crm::tracking` module does the work.
 
 use super::crm_call;
 use crate::registry::{Call, Registry, Scope};
 use bx_wire::{ApiError, Output};
-use crm::tracking::{expenses, service, sources};
+use crm::tracking::{channel_rules, expenses, service, sources};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -24,13 +24,23 @@ enum Op {
     ExpenseGet,
     ExpenseList,
     ExpenseDelete,
+    ChannelList,
+    ChannelRuleList,
+    ChannelRuleAdd,
+    ChannelRuleUpdate,
+    ChannelRuleDelete,
 }
 
 impl Op {
     fn writes(self) -> bool {
         !matches!(
             self,
-            Op::EntityGet | Op::SourceList | Op::ExpenseGet | Op::ExpenseList
+            Op::EntityGet
+                | Op::SourceList
+                | Op::ChannelList
+                | Op::ChannelRuleList
+                | Op::ExpenseGet
+                | Op::ExpenseList
         )
     }
 }
@@ -48,6 +58,17 @@ pub fn register(r: &mut Registry) {
         ("leadtrace.tracking.expense.get", Op::ExpenseGet),
         ("leadtrace.tracking.expense.list", Op::ExpenseList),
         ("leadtrace.tracking.expense.delete", Op::ExpenseDelete),
+        ("leadtrace.tracking.channel.list", Op::ChannelList),
+        ("leadtrace.tracking.channel.rule.list", Op::ChannelRuleList),
+        ("leadtrace.tracking.channel.rule.add", Op::ChannelRuleAdd),
+        (
+            "leadtrace.tracking.channel.rule.update",
+            Op::ChannelRuleUpdate,
+        ),
+        (
+            "leadtrace.tracking.channel.rule.delete",
+            Op::ChannelRuleDelete,
+        ),
     ] {
         r.add(name, Scope::Crm, move |call| Box::pin(run(call, op)));
     }
@@ -68,6 +89,11 @@ async fn run(call: Call, op: Op) -> Result<Output, ApiError> {
                 Op::ExpenseGet => expenses::get(tx, ctx, params).await,
                 Op::ExpenseList => expenses::list(tx, ctx, params).await,
                 Op::ExpenseDelete => expenses::delete(tx, ctx, params).await,
+                Op::ChannelList => Ok(channel_rules::groups()),
+                Op::ChannelRuleList => channel_rules::list(tx, ctx).await,
+                Op::ChannelRuleAdd => channel_rules::add(tx, ctx, params).await,
+                Op::ChannelRuleUpdate => channel_rules::update(tx, ctx, params).await,
+                Op::ChannelRuleDelete => channel_rules::delete(tx, ctx, params).await,
             }
         })
     })
