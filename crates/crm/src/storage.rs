@@ -9,8 +9,8 @@ use crate::product_row::ProductRow;
 use crate::query::{Binding, DbValue, ListQuery, Multifield, Row, Status};
 use crate::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord};
 use crate::tracking::{
-    Binding as TraceBinding, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal, Source, Trace,
-    TraceChannel, TraceData, TrackingSettings,
+    Binding as TraceBinding, ChannelRule, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal,
+    Source, Trace, TraceChannel, TraceData, TrackingSettings,
 };
 use crate::userfield::UserField;
 use bx_wire::ApiError;
@@ -348,6 +348,36 @@ pub trait Storage: Send {
     /// Deletes a source and its lists, and its expense packs with their days; traces that had it
     /// fall back to no source (0). False when there is no such source.
     fn delete_source(
+        &mut self,
+        portal_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// The portal's channel override rules, active or not, with their value lists, in evaluation
+    /// order (`sort`, then id).
+    fn channel_rules(
+        &mut self,
+        portal_id: i64,
+    ) -> impl Future<Output = Result<Vec<ChannelRule>, ApiError>> + Send;
+
+    /// Adds a channel rule with its lists (`rule.id` is ignored); returns the new id.
+    fn insert_channel_rule(
+        &mut self,
+        portal_id: i64,
+        rule: &ChannelRule,
+    ) -> impl Future<Output = Result<i64, ApiError>> + Send;
+
+    /// Replaces the fields and lists of rule `rule.id` (`created_at` is kept). False when there is
+    /// no such rule.
+    fn update_channel_rule(
+        &mut self,
+        portal_id: i64,
+        rule: &ChannelRule,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
+    /// Deletes a channel rule and its lists (traces keep their group). False when there is no
+    /// such rule.
+    fn delete_channel_rule(
         &mut self,
         portal_id: i64,
         id: i64,

@@ -1,7 +1,8 @@
 //! Hostile input never panics: arbitrary JSON through the filter, select/order, input
 //! normalisation, date parsing, HTML clean-up, the engine's list/add/update/get with a user field
 //! of every type, the userfield methods, the dictionary, card layout, duplicate and user methods,
-//! and Sales Intelligence (TRACE parsing, channel groups, the tracking and source methods).
+//! and Sales Intelligence (TRACE parsing, channel groups and rules, the tracking, source and
+//! channel rule methods).
 
 mod support;
 
@@ -197,7 +198,7 @@ fn trace_key() -> impl Strategy<Value = String> {
             "utm_campaign", "client", "pages", "gid", "previous", "channels", "code", "value", "order",
             "SOURCE_ID", "SOURCE_DESC", "PAGES", "URL", "DATE", "0", "1", "2", "TRACE", "ENTITIES", "TYPE",
             "ID", "id", "entityTypeId", "fields", "NAME", "CODE", "ACTIVE", "UTM_SOURCE", "REF_DOMAIN",
-            "PHONE", "EMAIL", "REGEXP",
+            "PHONE", "EMAIL", "REGEXP", "CHANNEL_GROUP", "SORT", "UTM_MEDIUM", "UTM_CAMPAIGN",
         ])
         .prop_map(str::to_string),
         1 => "\\PC{0,8}",
@@ -210,7 +211,7 @@ fn trace_scalar() -> impl Strategy<Value = Value> {
         2 => prop::sample::select(vec![
             "LEAD", "DEAL", "CONTACT", "1", "https://www.facebook.com/x?fbclid=1", "http://[::1]:99/",
             "google", "fb", "(", "^a+$", "site", "call", "rest", "{\"tags\":{\"list\":{\"utm_source\":\"vk\"}}}",
-            "1c-b24-standalone-x", "//", "mailto:x@y",
+            "1c-b24-standalone-x", "//", "mailto:x@y", "affiliates", "paid_search", "-7",
         ])
         .prop_map(|s| Value::String(s.to_string())),
     ]
@@ -251,11 +252,19 @@ proptest! {
         }
         .with_landing_url(Some(&s));
         let _ = channel::classify(&input);
+        let rule = channel::ChannelRule {
+            id: 1,
+            utm_source: vec![crm::tracking::MatchValue::regexp(&s)],
+            utm_medium: vec![crm::tracking::MatchValue::plain(&s)],
+            ref_domain: vec![crm::tracking::MatchValue::plain(&s)],
+            ..Default::default()
+        };
+        let _ = channel::classify_with_rules(&channel::ChannelRules::new(&[rule]), &input);
     }
 
     #[test]
     fn tracking_methods_never_panic(p in trace_params()) {
-        use crm::tracking::{service, sources};
+        use crm::tracking::{channel_rules, service, sources};
         let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
         let mut store = MemStore::seeded().with_sources(1);
         let actor = Actor { portal_id: 1, user_id: 1, rights: Rights::admin() };
@@ -272,6 +281,11 @@ proptest! {
             let _ = sources::update(&mut store, &ctx, &p).await;
             let _ = sources::delete(&mut store, &ctx, &p).await;
             let _ = sources::list(&mut store, &ctx).await;
+            let _ = channel_rules::add(&mut store, &ctx, &p).await;
+            let _ = channel_rules::update(&mut store, &ctx, &p).await;
+            let _ = channel_rules::list(&mut store, &ctx).await;
+            let _ = service::trace_add(&mut store, &ctx, &p).await;
+            let _ = channel_rules::delete(&mut store, &ctx, &p).await;
         });
     }
 

@@ -1,10 +1,12 @@
 //! The leadtrace server: configuration, CLI, the axum app, authentication, the method registry,
-//! thin method handlers, batch, event delivery and TLS. Business rules live in `crm`; storage in `store`.
+//! thin method handlers, batch, event delivery, TLS and the `/dashboard` page. Business rules live
+//! in `crm`; storage in `store`.
 
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod delivery;
 pub mod expense_cli;
 pub mod limits;

@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/rest/{*path}", any(rest_call))
         .route("/rest", any(rest_call))
         .merge(crate::oauth::routes())
+        .merge(crate::dashboard::routes())
         .merge(crate::tracker::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(cors_headers))

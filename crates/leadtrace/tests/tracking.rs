@@ -2,7 +2,8 @@
 //! `crm.lead.add`, `crm.tracking.trace.add/delete` with every documented error, the journey of a
 //! record (`leadtrace.tracking.entity.get`), sources (`leadtrace.tracking.source.*` and the
 //! `leadtrace source` commands), the attribution window, `TRACE` on deals, contacts, companies and
-//! quotes (deals binding their clients), no trace from `crm.item.*`, simple-mode conversions.
+//! quotes (deals binding their clients), no trace from `crm.item.*`, simple-mode conversions,
+//! channel groups and override rules (`leadtrace.tracking.channel.*`), the `/dashboard` page.
 
 mod common;
 use common::*;
@@ -26,6 +27,9 @@ backend_tests!(
     window_for_deals_and_companies,
     item_methods_make_no_trace,
     simple_mode_shares_the_lead_trace,
+    channel_rule_methods,
+    channel_rules_classify_new_traces,
+    dashboard_is_served,
 );
 
 const TRACKER: &str = r#"{"url":"https://shop.example/landing?utm_source=google&gclid=EAI","ref":"https://www.google.com/","device":{"isMobile":true},"tags":{"ts":1579501926,"list":{"utm_source":"google","utm_medium":"cpc","utm_campaign":"spring"},"gclid":"EAI"},"client":{"gaId":"209629315.1579004207"},"pages":{"list":[["https://shop.example/landing",1579501926,"Landing"],["https://shop.example/buy",1579502000,"Buy"]]},"gid":"guest-7","previous":{"list":[{"url":"https://shop.example/","ref":"https://www.facebook.com/","tags":{"ts":1579000000,"list":{}}}]}}"#;
@@ -1273,4 +1277,398 @@ async fn simple_mode_shares_the_lead_trace(b: Backend) {
         assert_eq!(trace_ids(&j), t, "{code}");
         assert_eq!(j["SOURCE"]["CODE"], json!("google"), "{code}");
     }
+}
+
+/// The channel group code of a record's effective trace.
+async fn group_of(app: &TestApp, kind: &str, id: i64) -> Value {
+    journey(app, kind, id).await["TRACES"][0]["CHANNEL_GROUP"]["CODE"].clone()
+}
+
+async fn channel_rule_methods(b: Backend) {
+    let app = spawn_app(b).await;
+    let groups = app.call("leadtrace.tracking.channel.list", json!({})).await;
+    assert_eq!(groups.body["total"], json!(19));
+    assert_eq!(
+        groups.result()[0],
+        json!({"CODE": "direct", "NAME": "Direct"})
+    );
+    assert_eq!(
+        groups.result()[3],
+        json!({"CODE": "paid_search", "NAME": "Paid Search"})
+    );
+    let empty = app
+        .call("leadtrace.tracking.channel.rule.list", json!({}))
+        .await;
+    assert_eq!(
+        (empty.result().clone(), empty.body["total"].clone()),
+        (json!([]), json!(0))
+    );
+
+    let partners = app
+        .call(
+            "leadtrace.tracking.channel.rule.add",
+            json!({"fields": {"NAME": "Partners", "CHANNEL_GROUP": "affiliates",
+                              "UTM_SOURCE": ["partner", {"REGEXP": "^aff-[0-9]+$"}]}}),
+        )
+        .await
+        .result()
+        .as_i64()
+        .unwrap();
+    // Form encoding works as for every method; SORT 10 puts this rule first.
+    let blog = app
+        .post_raw(
+            &format!("{}leadtrace.tracking.channel.rule.add", app.hook),
+            Some("application/x-www-form-urlencoded"),
+            "fields[CHANNEL_GROUP]=Email&fields[SORT]=10&fields[REF_DOMAIN][0]=blog.example\
+             &fields[UTM_MEDIUM][0][REGEXP]=^news",
+        )
+        .await
+        .result()
+        .as_i64()
+        .unwrap();
+    assert!(blog > partners);
+    let listed = app
+        .call("leadtrace.tracking.channel.rule.list", json!({}))
+        .await;
+    assert_eq!(listed.body["total"], json!(2));
+    let rules = listed.result().as_array().unwrap();
+    assert_eq!(rules[0]["ID"], json!(blog), "by SORT, then id");
+    assert_eq!(
+        rules[0].as_object().unwrap().keys().collect::<Vec<_>>(),
+        [
+            "ID",
+            "SORT",
+            "ACTIVE",
+            "NAME",
+            "CHANNEL_GROUP",
+            "DATE_CREATE",
+            "UTM_SOURCE",
+            "UTM_MEDIUM",
+            "UTM_CAMPAIGN",
+            "REF_DOMAIN"
+        ]
+    );
+    assert_eq!(
+        (
+            rules[0]["SORT"].clone(),
+            rules[0]["CHANNEL_GROUP"].clone(),
+            rules[0]["REF_DOMAIN"].clone(),
+            rules[0]["UTM_MEDIUM"].clone()
+        ),
+        (
+            json!(10),
+            json!("email"),
+            json!(["blog.example"]),
+            json!([{"REGEXP": "^news"}])
+        )
+    );
+    assert_eq!(
+        (
+            rules[1]["NAME"].clone(),
+            rules[1]["SORT"].clone(),
+            rules[1]["ACTIVE"].clone(),
+            rules[1]["UTM_SOURCE"].clone(),
+            rules[1]["UTM_CAMPAIGN"].clone()
+        ),
+        (
+            json!("Partners"),
+            json!(100),
+            json!("Y"),
+            json!(["partner", {"REGEXP": "^aff-[0-9]+$"}]),
+            json!([])
+        )
+    );
+
+    // Update: given lists replace, others stay; SORT moves the rule.
+    app.call(
+        "leadtrace.tracking.channel.rule.update",
+        json!({"id": partners, "fields": {"SORT": 5, "UTM_CAMPAIGN": ["spring"], "ACTIVE": "N"}}),
+    )
+    .await
+    .result();
+    let rules = app
+        .call("leadtrace.tracking.channel.rule.list", json!({}))
+        .await
+        .result()
+        .clone();
+    assert_eq!(rules[0]["ID"], json!(partners));
+    assert_eq!(
+        (
+            rules[0]["ACTIVE"].clone(),
+            rules[0]["UTM_SOURCE"].clone(),
+            rules[0]["UTM_CAMPAIGN"].clone()
+        ),
+        (
+            json!("N"),
+            json!(["partner", {"REGEXP": "^aff-[0-9]+$"}]),
+            json!(["spring"])
+        )
+    );
+
+    // Validation, not-found and the id errors (as the source methods).
+    for (fields, text) in [
+        (
+            json!({"UTM_SOURCE": ["x"]}),
+            "Required field CHANNEL_GROUP is not specified.",
+        ),
+        (
+            json!({"CHANNEL_GROUP": "paid", "UTM_SOURCE": ["x"]}),
+            "Field CHANNEL_GROUP: unknown channel group `paid` (see leadtrace.tracking.channel.list).",
+        ),
+        (
+            json!({"CHANNEL_GROUP": "sms"}),
+            "A rule needs at least one condition: UTM_SOURCE, UTM_MEDIUM, UTM_CAMPAIGN or REF_DOMAIN.",
+        ),
+        (
+            json!({"CHANNEL_GROUP": "sms", "UTM_SOURCE": ["x"], "SORT": "first"}),
+            "Field SORT must be an integer.",
+        ),
+        (
+            json!({"CHANNEL_GROUP": "sms", "UTM_SOURCE": [{"REGEXP": "("}]}),
+            "",
+        ),
+    ] {
+        let r = app
+            .call("leadtrace.tracking.channel.rule.add", json!({"fields": fields}))
+            .await;
+        assert_eq!(
+            (r.status, r.body["error"].clone()),
+            (400, json!("ERROR_CORE")),
+            "{}",
+            r.body
+        );
+        if !text.is_empty() {
+            assert_eq!(r.body["error_description"], json!(text));
+        }
+    }
+    app.call("leadtrace.tracking.channel.rule.add", json!({}))
+        .await
+        .assert_error(400, "", "Parameter 'fields' must be array.");
+    app.call(
+        "leadtrace.tracking.channel.rule.update",
+        json!({"id": blog, "fields": {"REF_DOMAIN": [], "UTM_MEDIUM": []}}),
+    )
+    .await
+    .assert_error(
+        400,
+        "ERROR_CORE",
+        "A rule needs at least one condition: UTM_SOURCE, UTM_MEDIUM, UTM_CAMPAIGN or REF_DOMAIN.",
+    );
+    app.call(
+        "leadtrace.tracking.channel.rule.update",
+        json!({"id": 999, "fields": {"NAME": "x"}}),
+    )
+    .await
+    .assert_error(400, "", "Not found");
+    app.call("leadtrace.tracking.channel.rule.delete", json!({"id": 0}))
+        .await
+        .assert_error(400, "", "ID is not defined or invalid.");
+
+    // Only administrators change rules; anyone with crm may read them and the groups.
+    let (_, hook) = app
+        .user_with_rights("plain", Some("lead=read:all"), &["crm"])
+        .await;
+    for method in [
+        "leadtrace.tracking.channel.rule.list",
+        "leadtrace.tracking.channel.list",
+    ] {
+        assert!(!app
+            .call_at(&hook, method, json!({}))
+            .await
+            .result()
+            .as_array()
+            .unwrap()
+            .is_empty());
+    }
+    for (method, params) in [
+        (
+            "leadtrace.tracking.channel.rule.add",
+            json!({"fields": {"CHANNEL_GROUP": "sms", "UTM_SOURCE": "sms"}}),
+        ),
+        (
+            "leadtrace.tracking.channel.rule.update",
+            json!({"id": blog, "fields": {"NAME": "x"}}),
+        ),
+        (
+            "leadtrace.tracking.channel.rule.delete",
+            json!({"id": blog}),
+        ),
+    ] {
+        app.call_at(&hook, method, params)
+            .await
+            .assert_error(400, "", "Access denied.");
+    }
+
+    app.call(
+        "leadtrace.tracking.channel.rule.delete",
+        json!({"id": blog}),
+    )
+    .await
+    .result();
+    app.call(
+        "leadtrace.tracking.channel.rule.delete",
+        json!({"id": blog}),
+    )
+    .await
+    .assert_error(400, "", "Not found");
+    let left = app
+        .call("leadtrace.tracking.channel.rule.list", json!({}))
+        .await;
+    assert_eq!(left.body["total"], json!(1));
+    let methods = app.call("methods", json!({"full": true})).await;
+    for m in [
+        "leadtrace.tracking.channel.list",
+        "leadtrace.tracking.channel.rule.list",
+        "leadtrace.tracking.channel.rule.add",
+        "leadtrace.tracking.channel.rule.update",
+        "leadtrace.tracking.channel.rule.delete",
+    ] {
+        assert!(
+            methods.result().as_array().unwrap().contains(&json!(m)),
+            "{m}"
+        );
+    }
+}
+
+async fn channel_rules_classify_new_traces(b: Backend) {
+    let app = spawn_app(b).await;
+    let before = app
+        .add_lead(json!({"TITLE": "before", "UTM_SOURCE": "partner", "UTM_MEDIUM": "cpc"}))
+        .await;
+    assert_eq!(group_of(&app, "LEAD", before).await, json!("paid_other"));
+
+    let add = |fields: Value| {
+        let app = &app;
+        async move {
+            app.call(
+                "leadtrace.tracking.channel.rule.add",
+                json!({ "fields": fields }),
+            )
+            .await
+            .result()
+            .as_i64()
+            .unwrap()
+        }
+    };
+    let partners =
+        add(json!({"CHANNEL_GROUP": "affiliates", "UTM_SOURCE": ["Partner", {"REGEXP": "^aff-"}]}))
+            .await;
+    // A more specific rule placed before it.
+    add(json!({"CHANNEL_GROUP": "paid_social", "SORT": 1, "UTM_SOURCE": ["partner"], "UTM_CAMPAIGN": [{"REGEXP": "social"}]})).await;
+    add(json!({"CHANNEL_GROUP": "email", "REF_DOMAIN": ["blog.example"]})).await;
+    add(json!({"CHANNEL_GROUP": "organic_video", "UTM_SOURCE": ["facebook"]})).await;
+
+    // Rules apply to traces created after the change; earlier ones keep their group.
+    assert_eq!(group_of(&app, "LEAD", before).await, json!("paid_other"));
+    let lead = app
+        .add_lead(json!({"TITLE": "p", "UTM_SOURCE": "partner", "UTM_MEDIUM": "cpc"}))
+        .await;
+    assert_eq!(group_of(&app, "LEAD", lead).await, json!("affiliates"));
+    let lead = app
+        .add_lead(json!({"TITLE": "p", "UTM_SOURCE": "PARTNER", "UTM_CAMPAIGN": "Social-Spring"}))
+        .await;
+    assert_eq!(group_of(&app, "LEAD", lead).await, json!("paid_social"));
+    let deal = app
+        .add("deal", json!({"TITLE": "d", "UTM_SOURCE": "aff-3"}))
+        .await;
+    assert_eq!(group_of(&app, "DEAL", deal).await, json!("affiliates"));
+    // The source is not touched by rules.
+    assert_eq!(journey(&app, "DEAL", deal).await["SOURCE"]["ID"], json!(0));
+
+    // crm.tracking.trace.add: the trace and its previous visits.
+    let trace = add_trace(
+        &app,
+        json!({"TRACE": "{\"ref\":\"https://news.blog.example/post\",\"previous\":{\"list\":[{\"ref\":\"https://www.google.com/\",\"tags\":{\"ts\":1579000000}},{\"ref\":\"https://blog.example/\",\"tags\":{\"ts\":1579000001}}]}}",
+               "ENTITIES": [{"TYPE": "LEAD", "ID": before}]}),
+    )
+    .await;
+    let j = journey(&app, "LEAD", before).await;
+    assert_eq!(j["TRACES"][0]["ID"], json!(trace));
+    assert_eq!(j["TRACES"][0]["CHANNEL_GROUP"]["CODE"], json!("email"));
+    let previous: Vec<Value> = j["TRACES"][0]["PREVIOUS"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["CHANNEL_GROUP"]["CODE"].clone())
+        .collect();
+    assert_eq!(previous, [json!("organic_search"), json!("email")]);
+
+    // An update that changes the source makes a trace classified with the rules too.
+    let lead = app
+        .add_lead(json!({"TITLE": "u", "UTM_SOURCE": "google", "UTM_MEDIUM": "cpc"}))
+        .await;
+    assert_eq!(group_of(&app, "LEAD", lead).await, json!("paid_search"));
+    app.call(
+        "crm.lead.update",
+        json!({"id": lead, "fields": {"UTM_SOURCE": "facebook"}}),
+    )
+    .await
+    .result();
+    assert_eq!(group_of(&app, "LEAD", lead).await, json!("organic_video"));
+
+    // An inactive rule no longer applies.
+    app.call(
+        "leadtrace.tracking.channel.rule.update",
+        json!({"id": partners, "fields": {"ACTIVE": "N"}}),
+    )
+    .await
+    .result();
+    let lead = app
+        .add_lead(json!({"TITLE": "p", "UTM_SOURCE": "aff-9"}))
+        .await;
+    assert_eq!(group_of(&app, "LEAD", lead).await, json!("unassigned"));
+}
+
+async fn dashboard_is_served(b: Backend) {
+    let app = spawn_app(b).await;
+    let r = app
+        .client
+        .get(format!("{}/dashboard", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "text/html; charset=utf-8"
+    );
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    let html = r.text().await.unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("id=\"report-table\""));
+    // Script and styles are served by the binary itself: no external assets.
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    for (path, ty, needle) in [
+        (
+            "/dashboard/dashboard.js",
+            "text/javascript; charset=utf-8",
+            "leadtrace.tracking.report.get",
+        ),
+        (
+            "/dashboard/dashboard.css",
+            "text/css; charset=utf-8",
+            "table",
+        ),
+    ] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"].to_str().unwrap(), ty);
+        assert!(r.text().await.unwrap().contains(needle), "{path}");
+    }
+    let r = app
+        .client
+        .get(format!("{}/dashboard/missing.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
 }

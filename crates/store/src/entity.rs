@@ -12,8 +12,8 @@ use crm::event::Event;
 use crm::product_row::{self, ProductRow};
 use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord};
 use crm::tracking::{
-    Binding as TraceBinding, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal, Source, Trace,
-    TraceChannel, TraceData, TrackingSettings,
+    Binding as TraceBinding, ChannelRule, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal,
+    Source, Trace, TraceChannel, TraceData, TrackingSettings,
 };
 use crm::{
     Assignments, Binding, ColumnType, DbValue, EntityKind, ListQuery, Multifield, Row, Status,
@@ -553,6 +553,30 @@ impl Storage for Tx {
 
     async fn delete_source(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
         self.si_delete_source(portal_id, id).await
+    }
+
+    async fn channel_rules(&mut self, portal_id: i64) -> Result<Vec<ChannelRule>, ApiError> {
+        self.si_channel_rules(portal_id).await
+    }
+
+    async fn insert_channel_rule(
+        &mut self,
+        portal_id: i64,
+        rule: &ChannelRule,
+    ) -> Result<i64, ApiError> {
+        self.si_insert_channel_rule(portal_id, rule).await
+    }
+
+    async fn update_channel_rule(
+        &mut self,
+        portal_id: i64,
+        rule: &ChannelRule,
+    ) -> Result<bool, ApiError> {
+        self.si_update_channel_rule(portal_id, rule).await
+    }
+
+    async fn delete_channel_rule(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.si_delete_channel_rule(portal_id, id).await
     }
 
     async fn insert_trace(&mut self, portal_id: i64, trace: &TraceData) -> Result<i64, ApiError> {

@@ -11,6 +11,7 @@
 //! a write would wait for the writer that is running it.
 
 mod admin;
+mod channel_rules;
 mod compile;
 mod entity;
 pub mod events;

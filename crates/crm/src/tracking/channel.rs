@@ -5,8 +5,14 @@
 //! The rules are the spec's table; the lists they consult (search engines, social networks, video
 //! and shopping sites, medium sets, patterns) are the data table `data/channel_lists.json`, built
 //! into the binary (search/social hosts from Matomo's public-domain lists; see the generator).
+//!
+//! A portal's own override rules (`ChannelRule`, `leadtrace.tracking.channel.rule.*`) come first:
+//! `classify_with_rules` evaluates the active ones top-down (by `SORT`, then id) and falls back to
+//! the default table when none matches. A trace's group is computed once, when it is saved, so a
+//! rule change affects traces created after it.
 
-use regex::Regex;
+use super::source::{domain_matches, MatchValue, REGEX_SIZE_LIMIT};
+use regex::{Regex, RegexBuilder};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -355,6 +361,227 @@ pub fn classify(input: &ChannelInput) -> ChannelGroup {
     G::Unassigned
 }
 
+/// What a condition of an override rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RuleField {
+    UtmSource,
+    UtmMedium,
+    UtmCampaign,
+    /// The referrer's host.
+    RefDomain,
+}
+
+impl RuleField {
+    pub const ALL: [RuleField; 4] = [
+        RuleField::UtmSource,
+        RuleField::UtmMedium,
+        RuleField::UtmCampaign,
+        RuleField::RefDomain,
+    ];
+
+    /// The storage and API name (`UTM_SOURCE`, `UTM_MEDIUM`, `UTM_CAMPAIGN`, `REF_DOMAIN`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleField::UtmSource => "UTM_SOURCE",
+            RuleField::UtmMedium => "UTM_MEDIUM",
+            RuleField::UtmCampaign => "UTM_CAMPAIGN",
+            RuleField::RefDomain => "REF_DOMAIN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RuleField> {
+        RuleField::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    fn value(self, input: &ChannelInput) -> Option<&str> {
+        let v = match self {
+            RuleField::UtmSource => &input.utm_source,
+            RuleField::UtmMedium => &input.utm_medium,
+            RuleField::UtmCampaign => &input.utm_campaign,
+            RuleField::RefDomain => &input.referrer_host,
+        };
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+}
+
+/// A portal's channel override rule (§14 "user-defined override rules", our extension): when
+/// every field that has values matches one of them, the trace gets `group`.
+///
+/// Values are plain (compared ignoring case; a `REF_DOMAIN` value also matches its subdomains, as
+/// a source's referrer domain does) or regular expressions (Rust `regex` syntax, unanchored,
+/// ignoring case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRule {
+    pub id: i64,
+    /// Rules run by `sort`, then id (ascending).
+    pub sort: i64,
+    pub active: bool,
+    pub name: String,
+    pub group: ChannelGroup,
+    pub created_at: i64,
+    pub utm_source: Vec<MatchValue>,
+    pub utm_medium: Vec<MatchValue>,
+    pub utm_campaign: Vec<MatchValue>,
+    pub ref_domain: Vec<MatchValue>,
+}
+
+impl Default for ChannelRule {
+    fn default() -> Self {
+        ChannelRule {
+            id: 0,
+            sort: ChannelRule::DEFAULT_SORT,
+            active: true,
+            name: String::new(),
+            group: ChannelGroup::Unassigned,
+            created_at: 0,
+            utm_source: vec![],
+            utm_medium: vec![],
+            utm_campaign: vec![],
+            ref_domain: vec![],
+        }
+    }
+}
+
+impl ChannelRule {
+    pub const DEFAULT_SORT: i64 = 100;
+
+    pub fn values(&self, field: RuleField) -> &[MatchValue] {
+        match field {
+            RuleField::UtmSource => &self.utm_source,
+            RuleField::UtmMedium => &self.utm_medium,
+            RuleField::UtmCampaign => &self.utm_campaign,
+            RuleField::RefDomain => &self.ref_domain,
+        }
+    }
+
+    pub fn values_mut(&mut self, field: RuleField) -> &mut Vec<MatchValue> {
+        match field {
+            RuleField::UtmSource => &mut self.utm_source,
+            RuleField::UtmMedium => &mut self.utm_medium,
+            RuleField::UtmCampaign => &mut self.utm_campaign,
+            RuleField::RefDomain => &mut self.ref_domain,
+        }
+    }
+
+    /// Whether the rule has any condition at all (one without never matches).
+    pub fn has_conditions(&self) -> bool {
+        RuleField::ALL
+            .into_iter()
+            .any(|f| !self.values(f).is_empty())
+    }
+}
+
+/// Compiles a rule's regular expression (ignoring case, size-limited like a source's), or says
+/// why it cannot be.
+pub fn compile_rule_regexp(pattern: &str) -> Result<Regex, String> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+enum RuleMatcher {
+    /// Lower-cased.
+    Plain(String),
+    Regex(Regex),
+}
+
+struct CompiledRule {
+    id: i64,
+    group: ChannelGroup,
+    conditions: Vec<(RuleField, Vec<RuleMatcher>)>,
+}
+
+impl CompiledRule {
+    fn matches(&self, input: &ChannelInput) -> bool {
+        self.conditions.iter().all(|(field, matchers)| {
+            let Some(value) = field.value(input) else {
+                return false;
+            };
+            let lower = value.to_lowercase();
+            matchers.iter().any(|m| match (m, field) {
+                (RuleMatcher::Regex(re), _) => re.is_match(value),
+                (RuleMatcher::Plain(p), RuleField::RefDomain) => domain_matches(&lower, p),
+                (RuleMatcher::Plain(p), _) => *p == lower,
+            })
+        })
+    }
+}
+
+/// A portal's active override rules, compiled once per call, in evaluation order.
+#[derive(Default)]
+pub struct ChannelRules {
+    rules: Vec<CompiledRule>,
+}
+
+impl ChannelRules {
+    /// Active rules with at least one condition, by `sort` then id. A rule with a stored regular
+    /// expression that no longer compiles is skipped as a whole (with a warning): dropping just
+    /// that item could make the rule match more than its author meant.
+    pub fn new(rules: &[ChannelRule]) -> ChannelRules {
+        let mut active: Vec<&ChannelRule> = rules
+            .iter()
+            .filter(|r| r.active && r.has_conditions())
+            .collect();
+        active.sort_by_key(|r| (r.sort, r.id));
+        let rules = active
+            .into_iter()
+            .filter_map(|r| {
+                let mut conditions = Vec::new();
+                for field in RuleField::ALL {
+                    let values = r.values(field);
+                    if values.is_empty() {
+                        continue;
+                    }
+                    let mut matchers = Vec::with_capacity(values.len());
+                    for v in values {
+                        if !v.is_regexp {
+                            matchers.push(RuleMatcher::Plain(v.value.trim().to_lowercase()));
+                            continue;
+                        }
+                        match compile_rule_regexp(&v.value) {
+                            Ok(re) => matchers.push(RuleMatcher::Regex(re)),
+                            Err(e) => {
+                                tracing::warn!(rule = r.id, pattern = %v.value, error = %e,
+                                    "channel rule regular expression does not compile; rule skipped");
+                                return None;
+                            }
+                        }
+                    }
+                    conditions.push((field, matchers));
+                }
+                Some(CompiledRule {
+                    id: r.id,
+                    group: r.group,
+                    conditions,
+                })
+            })
+            .collect();
+        ChannelRules { rules }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The first rule that matches: its id and group.
+    pub fn first_match(&self, input: &ChannelInput) -> Option<(i64, ChannelGroup)> {
+        self.rules
+            .iter()
+            .find(|r| r.matches(input))
+            .map(|r| (r.id, r.group))
+    }
+}
+
+/// The channel group of a touch with the portal's override rules: the first matching rule wins,
+/// else the default table (`classify`).
+pub fn classify_with_rules(rules: &ChannelRules, input: &ChannelInput) -> ChannelGroup {
+    rules
+        .first_match(input)
+        .map_or_else(|| classify(input), |(_, group)| group)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,5 +727,105 @@ mod tests {
             classify(&with("https://s.example/?gclid=")),
             ChannelGroup::Direct
         );
+    }
+
+    fn rule(id: i64, sort: i64, group: ChannelGroup) -> ChannelRule {
+        ChannelRule {
+            id,
+            sort,
+            group,
+            ..ChannelRule::default()
+        }
+    }
+
+    #[test]
+    fn rules_come_before_the_defaults() {
+        use ChannelGroup as G;
+        let mut partner = rule(1, 100, G::Affiliates);
+        partner.utm_source = vec![
+            MatchValue::plain("Partner"),
+            MatchValue::regexp("^aff-\\d+$"),
+        ];
+        let mut paid_partner = rule(2, 50, G::PaidOther);
+        paid_partner.utm_source = vec![MatchValue::plain("partner")];
+        paid_partner.utm_medium = vec![MatchValue::plain("cpc")];
+        let mut google_brand = rule(3, 100, G::OrganicSearch);
+        google_brand.utm_source = vec![MatchValue::plain("google")];
+        google_brand.utm_campaign = vec![MatchValue::regexp("brand")];
+        let mut blog = rule(4, 100, G::Email);
+        blog.ref_domain = vec![MatchValue::plain("www.blog.example")];
+        let rules = ChannelRules::new(&[partner.clone(), paid_partner, google_brand, blog.clone()]);
+        let cases: &[(ChannelInput, ChannelGroup, Option<i64>)] = &[
+            // Plain values ignore case and surrounding blanks.
+            (input(" PARTNER ", "", "", ""), G::Affiliates, Some(1)),
+            (input("aff-17", "", "", ""), G::Affiliates, Some(1)),
+            (input("AFF-17", "", "", ""), G::Affiliates, Some(1)),
+            (input("aff-x", "", "", ""), G::Unassigned, None),
+            // The lower SORT runs first; all fields of a rule must match.
+            (input("partner", "CPC", "", ""), G::PaidOther, Some(2)),
+            (input("partner", "cpm", "", ""), G::Affiliates, Some(1)),
+            // An unanchored regular expression, ignoring case.
+            (
+                input("google", "cpc", "Spring-BRAND-2026", ""),
+                G::OrganicSearch,
+                Some(3),
+            ),
+            // A field the input lacks does not match.
+            (input("google", "cpc", "", ""), G::PaidSearch, None),
+            // A referrer domain (its `www.` ignored) matches the host and its subdomains only.
+            (input("", "", "", "blog.example"), G::Email, Some(4)),
+            (input("", "", "", "news.blog.example"), G::Email, Some(4)),
+            (input("", "", "", "notblog.example"), G::Referral, None),
+            (input("", "", "", ""), G::Direct, None),
+        ];
+        for (i, expected, id) in cases {
+            assert_eq!(classify_with_rules(&rules, i), *expected, "{i:?}");
+            assert_eq!(rules.first_match(i).map(|(id, _)| id), *id, "{i:?}");
+        }
+        // Without rules it is the default table.
+        let none = ChannelRules::new(&[]);
+        assert!(none.is_empty());
+        assert_eq!(
+            classify_with_rules(&none, &input("partner", "cpc", "", "")),
+            G::PaidOther
+        );
+        // Equal SORT: the lower id first.
+        let mut a = rule(9, 10, G::Sms);
+        a.utm_source = vec![MatchValue::plain("x")];
+        let mut b = rule(8, 10, G::Audio);
+        b.utm_source = vec![MatchValue::regexp("^x$")];
+        let ordered = ChannelRules::new(&[a, b]);
+        assert_eq!(
+            ordered.first_match(&input("x", "", "", "")),
+            Some((8, G::Audio))
+        );
+    }
+
+    #[test]
+    fn inactive_empty_and_broken_rules_never_match() {
+        use ChannelGroup as G;
+        let mut off = rule(1, 1, G::Sms);
+        off.utm_source = vec![MatchValue::plain("a")];
+        off.active = false;
+        let empty = rule(2, 1, G::Audio);
+        assert!(!empty.has_conditions());
+        let mut broken = rule(3, 1, G::Email);
+        broken.utm_source = vec![MatchValue::plain("a"), MatchValue::regexp("(")];
+        let mut ok = rule(4, 2, G::Display);
+        ok.utm_source = vec![MatchValue::plain("a")];
+        let rules = ChannelRules::new(&[off, empty, broken, ok]);
+        assert_eq!(
+            rules.first_match(&input("a", "", "", "")),
+            Some((4, G::Display))
+        );
+        assert_eq!(
+            classify_with_rules(&rules, &input("", "", "", "")),
+            G::Direct
+        );
+        assert!(compile_rule_regexp("(").is_err());
+        assert!(compile_rule_regexp("ABC").unwrap().is_match("xabcx"));
+        for f in RuleField::ALL {
+            assert_eq!(RuleField::parse(f.as_str()), Some(f));
+        }
     }
 }

@@ -5,8 +5,9 @@
 //! Pure logic lives in `parse` (the TRACE JSON, with size caps), `source` (matching and the
 //! resolution order), `channel` (channel groups from an embedded data table) and `window` (the
 //! attribution window rule). `service` runs them against `Storage` (trace add/delete, the hooks the
-//! engine calls on add/update, the journey of a record) and `sources` manages sources.
-//! `expense` validates expense packs and splits them into days (§12.2); `expenses` manages them.
+//! engine calls on add/update, the journey of a record), `sources` manages sources and
+//! `channel_rules` the portal's channel override rules (migration 0010). `expense` validates
+//! expense packs and splits them into days (§12.2); `expenses` manages them.
 //!
 //! For reports (migration 0008): a record's effective trace is its `crm_trace_entity` row with the
 //! highest `seq` (a tie goes to the higher `trace_id`); `si_trace.source_id` (0 = none),
@@ -17,6 +18,7 @@
 
 pub mod attribution;
 pub mod channel;
+pub mod channel_rules;
 pub mod expense;
 pub mod expenses;
 pub mod parse;
@@ -26,7 +28,7 @@ pub mod source;
 pub mod sources;
 pub mod window;
 
-pub use channel::ChannelGroup;
+pub use channel::{ChannelGroup, ChannelRule, ChannelRules, RuleField};
 pub use expense::{ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal};
 pub use parse::{ParsedTrace, TraceError};
 pub use service::{RecordAdded, RecordUpdated, Tracking};

@@ -3,7 +3,7 @@
 //!
 //! Everything runs inside the caller's one transaction: a failure anywhere leaves nothing behind.
 
-use super::channel::{classify, ChannelInput};
+use super::channel::{classify_with_rules, ChannelInput, ChannelRules};
 use super::parse::{self, ParsedTrace, TraceError};
 use super::source::{self, Hints, MatchKind, MatchValue, Source, SourceSet};
 use super::window::{self, Candidate, NewRecord};
@@ -64,12 +64,14 @@ pub struct Built {
 }
 
 /// Builds one trace from its parsed JSON (§5): `record_utm` over the JSON's tags, the referrer as
-/// the first page, a `site` channel for the landing host, the source and the channel group.
+/// the first page, a `site` channel for the landing host, the source and the channel group (the
+/// portal's override rules first).
 /// A previous visit (`is_child`) dates from when its tags were captured.
 pub fn assemble(
     parsed: &ParsedTrace,
     record_utm: &Utm,
     sources: &SourceSet,
+    rules: &ChannelRules,
     now: i64,
     is_child: bool,
 ) -> TraceData {
@@ -104,7 +106,8 @@ pub fn assemble(
         referrer_host: referrer_host.as_deref(),
         channels: &channels,
     });
-    let group = classify(
+    let group = classify_with_rules(
+        rules,
         &ChannelInput {
             utm_source: utm.source.clone(),
             utm_medium: utm.medium.clone(),
@@ -150,14 +153,15 @@ pub fn build(
     parsed: &ParsedTrace,
     record_utm: &Utm,
     sources: &SourceSet,
+    rules: &ChannelRules,
     now: i64,
     raw_json: Option<String>,
 ) -> Built {
-    let mut trace = assemble(parsed, record_utm, sources, now, false);
+    let mut trace = assemble(parsed, record_utm, sources, rules, now, false);
     let previous: Vec<TraceData> = parsed
         .previous
         .iter()
-        .map(|p| assemble(p, &Utm::default(), sources, now, true))
+        .map(|p| assemble(p, &Utm::default(), sources, rules, now, true))
         .collect();
     trace.has_children = !previous.is_empty();
     trace.raw_json = raw_json;
@@ -280,7 +284,15 @@ pub async fn trace_add<S: Storage>(
     }
 
     let sources = SourceSet::new(&s.sources(portal).await?);
-    let built = build(&parsed, &Utm::default(), &sources, ctx.now, Some(raw));
+    let rules = ChannelRules::new(&s.channel_rules(portal).await?);
+    let built = build(
+        &parsed,
+        &Utm::default(),
+        &sources,
+        &rules,
+        ctx.now,
+        Some(raw),
+    );
     let trace_id = save(s, portal, &built).await?;
     for (kind, id) in targets {
         bind_record(s, ctx, trace_id, kind, id).await?;
@@ -378,7 +390,8 @@ pub async fn record_added<S: Storage>(
             }
         },
     };
-    let mut built = build(&parsed, &rec.utm, &set, ctx.now, raw);
+    let rules = ChannelRules::new(&s.channel_rules(portal).await?);
+    let mut built = build(&parsed, &rec.utm, &set, &rules, ctx.now, raw);
 
     if hooks::uses_attribution_window(rec.kind)
         && built.trace.source_id == NO_SOURCE
@@ -530,7 +543,15 @@ pub async fn record_updated<S: Storage>(
     }
     let portal = ctx.actor.portal_id;
     let set = SourceSet::new(&s.sources(portal).await?);
-    let mut built = build(&ParsedTrace::default(), &rec.after, &set, ctx.now, None);
+    let rules = ChannelRules::new(&s.channel_rules(portal).await?);
+    let mut built = build(
+        &ParsedTrace::default(),
+        &rec.after,
+        &set,
+        &rules,
+        ctx.now,
+        None,
+    );
     let current = match s.entity_bindings(portal, rec.kind, rec.id, 1).await?.pop() {
         Some(b) => s
             .traces(portal, &[b.trace_id])
@@ -730,6 +751,10 @@ mod tests {
         SourceSet::new(&sources)
     }
 
+    fn no_rules() -> ChannelRules {
+        ChannelRules::default()
+    }
+
     fn parsed(v: Value) -> ParsedTrace {
         parse::parse(&v).unwrap()
     }
@@ -744,7 +769,14 @@ mod tests {
             "channels": [{"code": "form", "value": "3"}],
             "previous": {"list": [{"url": "https://shop.example/", "ref": "https://vk.com/", "tags": {"ts": 40}}]}
         }));
-        let b = build(&p, &Utm::default(), &seeded(), 1000, Some("raw".into()));
+        let b = build(
+            &p,
+            &Utm::default(),
+            &seeded(),
+            &no_rules(),
+            1000,
+            Some("raw".into()),
+        );
         let t = &b.trace;
         assert_eq!(t.source_id, 1, "utm_source wins over the referrer");
         assert_eq!(t.created_at, 1000);
@@ -780,6 +812,25 @@ mod tests {
     }
 
     #[test]
+    fn override_rules_decide_the_group() {
+        use crate::tracking::{ChannelGroup, ChannelRule, MatchValue};
+        let rules = ChannelRules::new(&[ChannelRule {
+            id: 1,
+            group: ChannelGroup::Affiliates,
+            ref_domain: vec![MatchValue::plain("vk.com")],
+            ..ChannelRule::default()
+        }]);
+        let p = parsed(json!({
+            "ref": "https://www.google.com/",
+            "previous": {"list": [{"ref": "https://m.vk.com/", "tags": {"ts": 40}}]}
+        }));
+        let b = build(&p, &Utm::default(), &seeded(), &rules, 1000, None);
+        assert_eq!(b.trace.channel_group, "organic_search");
+        assert_eq!(b.previous[0].channel_group, "affiliates");
+        assert_eq!(b.previous[0].source_id, 4, "rules do not change the source");
+    }
+
+    #[test]
     fn record_utm_wins_over_trace_tags() {
         let p = parsed(
             json!({"tags": {"list": {"utm_source": "google", "utm_medium": "cpc", "utm_term": "t"}}}),
@@ -787,7 +838,7 @@ mod tests {
         let mut record = Utm::default();
         record.set("UTM_SOURCE", Some("fb".into()));
         record.set("UTM_CAMPAIGN", Some("spring".into()));
-        let t = build(&p, &record, &seeded(), 1, None).trace;
+        let t = build(&p, &record, &seeded(), &no_rules(), 1, None).trace;
         assert_eq!(t.source_id, 2);
         assert_eq!(t.utm.source.as_deref(), Some("fb"));
         assert_eq!(t.utm.medium.as_deref(), Some("cpc"));
@@ -798,7 +849,15 @@ mod tests {
 
     #[test]
     fn empty_and_old_form_traces() {
-        let t = build(&ParsedTrace::default(), &Utm::default(), &seeded(), 7, None).trace;
+        let t = build(
+            &ParsedTrace::default(),
+            &Utm::default(),
+            &seeded(),
+            &no_rules(),
+            7,
+            None,
+        )
+        .trace;
         assert_eq!(t.source_id, NO_SOURCE);
         assert_eq!(t.channel_group, "direct");
         assert!(t.pages.is_empty() && t.channels.is_empty());
@@ -806,7 +865,7 @@ mod tests {
             json!({"SOURCE_ID": "vk", "SOURCE_DESC": "Direct sale", "tags": {"list": {"utm_source": "google"}},
                               "PAGES": [{"URL": "https://a.example/x", "DATE": "2024-04-03"}]}),
         );
-        let t = build(&p, &Utm::default(), &seeded(), 7, None).trace;
+        let t = build(&p, &Utm::default(), &seeded(), &no_rules(), 7, None).trace;
         assert_eq!(t.source_id, 4, "an explicit SOURCE_ID wins");
         assert_eq!(t.source_description.as_deref(), Some("Direct sale"));
         assert_eq!(t.landing_url.as_deref(), Some("https://a.example/x"));

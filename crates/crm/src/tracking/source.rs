@@ -188,7 +188,7 @@ pub const ONE_C_CODE: &str = "1c";
 
 /// Regular expressions of sources are compiled with this size limit (the admin's input is not
 /// trusted to be small either).
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
+pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// Compiles a source's regular expression, or says why it cannot be.
 pub fn compile_regexp(pattern: &str) -> Result<Regex, String> {
@@ -228,7 +228,9 @@ fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
-fn domain_matches(host: &str, domain: &str) -> bool {
+/// A referrer host against a configured domain: the domain itself (a leading `www.` ignored) or
+/// any subdomain of it.
+pub(crate) fn domain_matches(host: &str, domain: &str) -> bool {
     let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
     let domain = domain.strip_prefix("www.").unwrap_or(&domain);
     !domain.is_empty()

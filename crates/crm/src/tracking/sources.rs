@@ -50,7 +50,7 @@ pub fn source_json(s: &Source, ctx: &Ctx<'_>) -> Value {
     Value::Object(m)
 }
 
-fn invalid(text: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(text: impl Into<String>) -> ApiError {
     ApiError::core(text.into())
 }
 
@@ -62,7 +62,7 @@ pub(crate) fn require_admin(ctx: &Ctx<'_>) -> Result<(), ApiError> {
     }
 }
 
-fn string(fields: &Value, name: &str, max: usize) -> Result<Option<String>, ApiError> {
+pub(crate) fn string(fields: &Value, name: &str, max: usize) -> Result<Option<String>, ApiError> {
     let Some(v) = wire::php_get(fields, name) else {
         return Ok(None);
     };
@@ -78,9 +78,9 @@ fn string(fields: &Value, name: &str, max: usize) -> Result<Option<String>, ApiE
     Ok(Some(s))
 }
 
-/// A match list: a list (or one value) of plain strings and `{"REGEXP": pattern}` items.
-fn match_list(kind: MatchKind, v: &Value) -> Result<Vec<MatchValue>, ApiError> {
-    let name = kind.as_str();
+/// A match list (field `name`): a list (or one value) of plain strings and `{"REGEXP": pattern}`
+/// items. Channel rules take their lists the same way.
+pub(crate) fn match_list(name: &str, v: &Value) -> Result<Vec<MatchValue>, ApiError> {
     let items: Vec<&Value> = match v {
         Value::Null => vec![],
         Value::Array(a) => a.iter().collect(),
@@ -167,19 +167,19 @@ fn apply(source: &mut Source, fields: &Value) -> Result<(), ApiError> {
     }
     for kind in MatchKind::ALL {
         if let Some(v) = wire::php_get(fields, kind.as_str()) {
-            *source.values_mut(kind) = match_list(kind, v)?;
+            *source.values_mut(kind) = match_list(kind.as_str(), v)?;
         }
     }
     Ok(())
 }
 
-fn fields_param(params: &Params) -> Result<&Value, ApiError> {
+pub(crate) fn fields_param(params: &Params) -> Result<&Value, ApiError> {
     wire::legacy(params, "fields")
         .filter(|v| wire::is_php_array(v))
         .ok_or_else(|| ApiError::legacy(text::FIELDS_MUST_BE_ARRAY))
 }
 
-fn record_id(params: &Params) -> Result<i64, ApiError> {
+pub(crate) fn record_id(params: &Params) -> Result<i64, ApiError> {
     match wire::id(params) {
         id if id > 0 => Ok(id),
         _ => Err(ApiError::id_not_defined()),
@@ -277,7 +277,7 @@ mod tests {
     fn match_lists() {
         let v = json!(["google", " g2 ", {"REGEXP": "^goo"}, "", "google"]);
         assert_eq!(
-            match_list(MatchKind::UtmSource, &v).unwrap(),
+            match_list(MatchKind::UtmSource.as_str(), &v).unwrap(),
             vec![
                 MatchValue::plain("google"),
                 MatchValue::plain("g2"),
@@ -285,32 +285,32 @@ mod tests {
             ]
         );
         assert_eq!(
-            match_list(MatchKind::RefDomain, &json!("example.com")).unwrap(),
+            match_list(MatchKind::RefDomain.as_str(), &json!("example.com")).unwrap(),
             vec![MatchValue::plain("example.com")]
         );
         assert_eq!(
-            match_list(MatchKind::UtmSource, &json!({"regexp": "x+"})).unwrap(),
+            match_list(MatchKind::UtmSource.as_str(), &json!({"regexp": "x+"})).unwrap(),
             vec![MatchValue::regexp("x+")]
         );
         assert_eq!(
             match_list(
-                MatchKind::UtmSource,
+                MatchKind::UtmSource.as_str(),
                 &json!({"0": "a", "1": {"REGEXP": "b"}})
             )
             .unwrap(),
             vec![MatchValue::plain("a"), MatchValue::regexp("b")]
         );
-        assert!(match_list(MatchKind::UtmSource, &json!(null))
+        assert!(match_list(MatchKind::UtmSource.as_str(), &json!(null))
             .unwrap()
             .is_empty());
-        let e = match_list(MatchKind::UtmSource, &json!([{"REGEXP": "("}])).unwrap_err();
+        let e = match_list(MatchKind::UtmSource.as_str(), &json!([{"REGEXP": "("}])).unwrap_err();
         assert!(e
             .description()
             .starts_with("Field UTM_SOURCE: invalid regular expression `(`"));
-        assert!(match_list(MatchKind::Email, &json!([[1]])).is_err());
-        assert!(match_list(MatchKind::Email, &json!(["x".repeat(257)])).is_err());
+        assert!(match_list(MatchKind::Email.as_str(), &json!([[1]])).is_err());
+        assert!(match_list(MatchKind::Email.as_str(), &json!(["x".repeat(257)])).is_err());
         let many: Vec<String> = (0..=MAX_VALUES).map(|i| i.to_string()).collect();
-        assert!(match_list(MatchKind::Phone, &json!(many)).is_err());
+        assert!(match_list(MatchKind::Phone.as_str(), &json!(many)).is_err());
     }
 
     #[test]

@@ -13,8 +13,8 @@ use crm::product_row::ProductRow;
 use crm::query::{Binding, Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status, UfCol};
 use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord, TraceTouch};
 use crm::tracking::{
-    Binding as TraceBinding, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal, Source, Trace,
-    TraceChannel, TraceData, TrackingSettings,
+    Binding as TraceBinding, ChannelRule, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal,
+    Source, Trace, TraceChannel, TraceData, TrackingSettings,
 };
 use crm::{Assignments, ColumnType, EntityKind, Storage, UserField};
 use serde_json::{Map, Value};
@@ -55,6 +55,8 @@ pub struct MemStore {
     /// Sales Intelligence: settings per portal (defaults when absent), sources, traces, bindings.
     pub tracking_settings: HashMap<i64, TrackingSettings>,
     pub sources: Vec<(i64, Source)>,
+    /// Channel override rules with their portal.
+    pub channel_rules: Vec<(i64, ChannelRule)>,
     pub traces: BTreeMap<(i64, i64), Trace>,
     pub trace_bindings: Vec<(i64, TraceBinding)>,
     /// Expense packs: (portal, pack with its id, its daily rows), by id.
@@ -64,6 +66,7 @@ pub struct MemStore {
     next_mf: i64,
     next_uf: i64,
     next_source: i64,
+    next_channel_rule: i64,
     next_trace: i64,
     /// Names of the trait methods called, in order.
     pub calls: Vec<&'static str>,
@@ -983,6 +986,60 @@ impl Storage for MemStore {
             }
         }
         Ok(true)
+    }
+
+    async fn channel_rules(&mut self, portal_id: i64) -> Result<Vec<ChannelRule>, ApiError> {
+        self.calls.push("channel_rules");
+        let mut out: Vec<ChannelRule> = self
+            .channel_rules
+            .iter()
+            .filter(|(p, _)| *p == portal_id)
+            .map(|(_, r)| r.clone())
+            .collect();
+        out.sort_by_key(|r| (r.sort, r.id));
+        Ok(out)
+    }
+
+    async fn insert_channel_rule(
+        &mut self,
+        portal_id: i64,
+        rule: &ChannelRule,
+    ) -> Result<i64, ApiError> {
+        self.calls.push("insert_channel_rule");
+        self.next_channel_rule += 1;
+        let mut r = rule.clone();
+        r.id = self.next_channel_rule;
+        self.channel_rules.push((portal_id, r));
+        Ok(self.next_channel_rule)
+    }
+
+    async fn update_channel_rule(
+        &mut self,
+        portal_id: i64,
+        rule: &ChannelRule,
+    ) -> Result<bool, ApiError> {
+        self.calls.push("update_channel_rule");
+        match self
+            .channel_rules
+            .iter_mut()
+            .find(|(p, r)| *p == portal_id && r.id == rule.id)
+        {
+            Some((_, r)) => {
+                let created_at = r.created_at;
+                *r = rule.clone();
+                r.created_at = created_at;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_channel_rule(&mut self, portal_id: i64, id: i64) -> Result<bool, ApiError> {
+        self.calls.push("delete_channel_rule");
+        let before = self.channel_rules.len();
+        self.channel_rules
+            .retain(|(p, r)| !(*p == portal_id && r.id == id));
+        Ok(self.channel_rules.len() != before)
     }
 
     async fn insert_trace(&mut self, portal_id: i64, trace: &TraceData) -> Result<i64, ApiError> {
