@@ -46,6 +46,9 @@ fn pick(rng: &mut StdRng) -> (i64, &'static str) {
     (0, "direct")
 }
 
+/// A lead's trace and, for one in 9, the trace of a previous visit.
+type Journey = (BulkTrace, Option<BulkTrace>);
+
 /// What seeding produced.
 pub struct Seeded {
     pub leads: u64,
@@ -75,8 +78,7 @@ async fn leads(
                 let to = ((c + 1) * chunk).min(n);
                 let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(7_000_003).wrapping_add(c));
                 let span = (seed::SPAN_DAYS * 86_400) as f64;
-                let rows: Vec<(i64, Assignments, Option<(BulkTrace, Option<BulkTrace>)>)> = (from
-                    ..=to)
+                let rows: Vec<(i64, Assignments, Option<Journey>)> = (from..=to)
                     .map(|seq| {
                         let base = first_created + (span * (seq as f64 / n as f64)) as i64;
                         let created = (base + rng.gen_range(-3_600..3_600)).min(now);

@@ -347,6 +347,9 @@ async fn bitrix_by_channel_and_responsible(b: Backend) {
     assert_eq!(out["total"]["by_responsible"][1]["deals"], 2);
 }
 
+/// `(source, weight)` of one record's credit.
+type Split = Vec<(i64, f64)>;
+
 /// Hand-computed credits: per model, per record, `(source, weight)` (the touches of each record
 /// are in the table of `seed`; L3 and D3 have none and go to source 0 whatever the model).
 fn credits(model: &str) -> Vec<(&'static str, Vec<(i64, f64)>)> {
@@ -357,7 +360,7 @@ fn credits(model: &str) -> Vec<(&'static str, Vec<(i64, f64)>)> {
         w.iter().map(|x| x / s).collect()
     };
     let third = 1.0 / 3.0;
-    let (l1, l2, d1): (Vec<(i64, f64)>, Vec<(i64, f64)>, Vec<(i64, f64)>) = match model {
+    let (l1, l2, d1): (Split, Split, Split) = match model {
         "first_touch" => (vec![(4, 1.0)], vec![(1, 1.0)], vec![(2, 1.0)]),
         "last_touch" => (vec![(1, 1.0)], vec![(0, 1.0)], vec![(1, 1.0)]),
         // L2's last touch is direct: the one before it wins.
