@@ -73,6 +73,23 @@ export const CASES = {
     eq(traceIds(await journey(b24, lead2)), [traceId], 'a numeric TRACE binds that trace')
   },
 
+  // TRACE on crm.deal.add, crm.contact.add, crm.company.add and crm.quote.add (spec §3).
+  async trace_on_each_add (ctx, b24) {
+    for (const [method, kind, fields] of [
+      ['crm.deal.add', 'DEAL', { TITLE: `${ctx.marker} deal` }],
+      ['crm.contact.add', 'CONTACT', { NAME: `${ctx.marker} contact` }],
+      ['crm.company.add', 'COMPANY', { TITLE: `${ctx.marker} company` }],
+      ['crm.quote.add', 'QUOTE', { TITLE: `${ctx.marker} quote` }]
+    ]) {
+      const record = await result(b24, method, { fields: { ...fields, TRACE: TRACKER } })
+      checkId(record, method)
+      const j = await result(b24, 'leadtrace.tracking.entity.get', { TYPE: kind, ID: record })
+      eq(j.SOURCE.CODE, 'google', `source of the ${kind} trace`)
+      eq(j.TRACES[0].UTM.UTM_MEDIUM, 'cpc', `UTM_MEDIUM of the ${kind} trace`)
+      eq(j.TRACES[0].PAGES.map(p => p.URL), ['https://www.google.com/', 'https://shop.example/landing'], `pages of the ${kind} trace`)
+    }
+  },
+
   // crm.tracking.trace.add with ENTITIES binds; crm.tracking.trace.delete answers null and unbinds.
   async trace_add_delete (ctx, b24) {
     const lead = await result(b24, 'crm.lead.add', { fields: { TITLE: `${ctx.marker} bind`, UTM_SOURCE: 'google' } })
@@ -94,6 +111,59 @@ export const CASES = {
     }
     eq(await failure(b24, 'crm.tracking.trace.delete', { id: 0 }), [400, 'ERROR_CORE', 'Parameter `id` required.'],
       'trace.delete without id')
+  },
+
+  // Extensions (E16-E19): a source, a channel override rule, an expense pack and the report over them.
+  async si_report (ctx, b24) {
+    const tag = ctx.marker.slice(0, 10) // "ct" + 8 hex digits: unique per run
+    const DAY = 86400000
+    const iso = (t) => new Date(t).toISOString().slice(0, 10)
+    const now = Date.now()
+    const yesterday = iso(now - DAY)
+    const tomorrow = iso(now + DAY)
+
+    const source = await result(b24, 'leadtrace.tracking.source.add', { fields: { NAME: `Conformance ${tag}`, CODE: tag, UTM_SOURCE: [tag] } })
+    checkId(source, 'leadtrace.tracking.source.add')
+    const rule = await result(b24, 'leadtrace.tracking.channel.rule.add', { fields: { NAME: tag, CHANNEL_GROUP: 'email', UTM_SOURCE: [tag] } })
+    checkId(rule, 'leadtrace.tracking.channel.rule.add')
+    // 100.00 over three days: 33.34 on the first day, 33.33 on the others (spec §12.2).
+    const pack = await result(b24, 'leadtrace.tracking.expense.add', {
+      fields: { SOURCE_ID: source, DATE_FROM: yesterday, DATE_TO: tomorrow, AMOUNT: '100.00', IMPRESSIONS: 10, ACTIONS: 4 }
+    })
+    checkId(pack, 'leadtrace.tracking.expense.add')
+    const got = await result(b24, 'leadtrace.tracking.expense.get', { id: pack })
+    eq(got.DAYS.map(d => d.AMOUNT), [33.34, 33.33, 33.33], 'daily split of the pack')
+    eq(got.DAYS.map(d => d.IMPRESSIONS), [4, 3, 3], 'daily impressions')
+
+    const leads = []
+    for (const i of [0, 1]) {
+      leads.push(await result(b24, 'crm.lead.add', { fields: { TITLE: `${ctx.marker} ${i}`, UTM_SOURCE: tag } }))
+    }
+    const j = await journey(b24, leads[0])
+    eq(j.SOURCE.CODE, tag, 'the lead\'s source')
+    eq(j.TRACES[0].CHANNEL_GROUP.CODE, 'email', 'the override rule set the channel group')
+    const deal = await result(b24, 'crm.deal.add', { fields: { TITLE: `${ctx.marker} won`, UTM_SOURCE: tag, STAGE_ID: 'WON', OPPORTUNITY: 300 } })
+    checkId(deal, 'crm.deal.add')
+
+    for (const model of ['bitrix', 'linear']) {
+      const report = await result(b24, 'leadtrace.tracking.report.get', { from: yesterday, to: tomorrow, model })
+      eq(report.model, model, 'model echoed')
+      const rows = report.rows.filter(r => r.source_id === source)
+      eq(rows.length, 1, `one row for source ${source} (${model})`)
+      const keys = ['source_code', 'leads', 'deals', 'closed_deals', 'revenue', 'expenses', 'impressions', 'actions', 'cpl', 'cpa', 'roi', 'lead_to_deal', 'deal_to_won']
+      eq(Object.fromEntries(keys.map(k => [k, rows[0][k]])), {
+        source_code: tag, leads: 2, deals: 1, closed_deals: 1, revenue: 300, expenses: 100, impressions: 10, actions: 4, cpl: 50, cpa: 100, roi: 2, lead_to_deal: 0.5, deal_to_won: 1
+      }, `report row (${model})`)
+    }
+
+    const [status, code, description] = await failure(b24, 'leadtrace.tracking.report.get', { model: 'u_shaped' })
+    eq([status, code], [400, 'INVALID_ARG_VALUE'], 'error of an unknown model')
+    check((description || '').includes('u_shaped'), `the error names the model: ${description}`)
+
+    eq(await result(b24, 'leadtrace.tracking.channel.rule.delete', { id: rule }), true, 'channel.rule.delete')
+    eq(await result(b24, 'leadtrace.tracking.source.delete', { id: source }), true, 'source.delete')
+    const [, gone] = await failure(b24, 'leadtrace.tracking.expense.get', { id: pack })
+    check(gone !== undefined, 'the source\'s expense pack went with it')
   }
 }
 

@@ -83,6 +83,26 @@ def trace_on_lead_add(ctx, a):
     eq(trace_ids(journey(a, lead2)), [trace_id], "a numeric TRACE binds that trace")
 
 
+def trace_on_each_add(ctx, a):
+    """TRACE on crm.deal.add, crm.contact.add, crm.company.add and crm.quote.add (spec §3)."""
+    for method, kind, fields in [
+        ("crm.deal.add", "DEAL", {"TITLE": f"{ctx.marker} deal"}),
+        ("crm.contact.add", "CONTACT", {"NAME": f"{ctx.marker} contact"}),
+        ("crm.company.add", "COMPANY", {"TITLE": f"{ctx.marker} company"}),
+        ("crm.quote.add", "QUOTE", {"TITLE": f"{ctx.marker} quote"}),
+    ]:
+        record = a.raw(method, {"fields": {**fields, "TRACE": TRACKER}})
+        check_id(record, method)
+        j = a.raw("leadtrace.tracking.entity.get", {"TYPE": kind, "ID": record})
+        eq(j["SOURCE"]["CODE"], "google", f"source of the {kind} trace")
+        eq(j["TRACES"][0]["UTM"]["UTM_MEDIUM"], "cpc", f"UTM_MEDIUM of the {kind} trace")
+        eq(
+            [p["URL"] for p in j["TRACES"][0]["PAGES"]],
+            ["https://www.google.com/", "https://shop.example/landing"],
+            f"pages of the {kind} trace",
+        )
+
+
 def trace_add_delete(ctx, a):
     """crm.tracking.trace.add with ENTITIES binds; crm.tracking.trace.delete answers null and unbinds."""
     lead = a.add_lead({"TITLE": f"{ctx.marker} bind", "UTM_SOURCE": "google"})
@@ -111,7 +131,68 @@ def trace_errors(ctx, a):
     eq((code, description), ("ERROR_CORE", "Parameter `id` required."), "trace.delete without id")
 
 
-CASES = [trace_on_lead_add, trace_add_delete, trace_errors]
+def si_report(ctx, a):
+    """Extensions (E16-E19): a source, a channel override rule, an expense pack and the report over them."""
+    import datetime
+
+    tag = ctx.marker[:10]  # "ct" + 8 hex digits: unique per run
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    day = datetime.timedelta(days=1)
+    yesterday, tomorrow = str(today - day), str(today + day)
+
+    source = a.raw("leadtrace.tracking.source.add", {"fields": {"NAME": f"Conformance {tag}", "CODE": tag, "UTM_SOURCE": [tag]}})
+    check_id(source, "leadtrace.tracking.source.add")
+    rule = a.raw(
+        "leadtrace.tracking.channel.rule.add",
+        {"fields": {"NAME": tag, "CHANNEL_GROUP": "email", "UTM_SOURCE": [tag]}},
+    )
+    check_id(rule, "leadtrace.tracking.channel.rule.add")
+    # 100.00 over three days: 33.34 on the first day, 33.33 on the others (spec §12.2).
+    pack = a.raw(
+        "leadtrace.tracking.expense.add",
+        {"fields": {"SOURCE_ID": source, "DATE_FROM": yesterday, "DATE_TO": tomorrow, "AMOUNT": "100.00", "IMPRESSIONS": 10, "ACTIONS": 4}},
+    )
+    check_id(pack, "leadtrace.tracking.expense.add")
+    got = a.raw("leadtrace.tracking.expense.get", {"id": pack})
+    eq([d["AMOUNT"] for d in got["DAYS"]], [33.34, 33.33, 33.33], "daily split of the pack")
+    eq([d["IMPRESSIONS"] for d in got["DAYS"]], [4, 3, 3], "daily impressions")
+
+    leads = [a.add_lead({"TITLE": f"{ctx.marker} {i}", "UTM_SOURCE": tag}) for i in range(2)]
+    j = journey(a, leads[0])
+    eq(j["SOURCE"]["CODE"], tag, "the lead's source")
+    eq(j["TRACES"][0]["CHANNEL_GROUP"]["CODE"], "email", "the override rule set the channel group")
+    deal = a.raw(
+        "crm.deal.add",
+        {"fields": {"TITLE": f"{ctx.marker} won", "UTM_SOURCE": tag, "STAGE_ID": "WON", "OPPORTUNITY": 300}},
+    )
+    check_id(deal, "crm.deal.add")
+
+    for model in ("bitrix", "linear"):
+        report = a.raw("leadtrace.tracking.report.get", {"from": yesterday, "to": tomorrow, "model": model})
+        eq(report["model"], model, "model echoed")
+        rows = [r for r in report["rows"] if r["source_id"] == source]
+        eq(len(rows), 1, f"one row for source {source} ({model})")
+        row = rows[0]
+        got = {k: row[k] for k in ("source_code", "leads", "deals", "closed_deals", "revenue", "expenses", "impressions", "actions", "cpl", "cpa", "roi", "lead_to_deal", "deal_to_won")}
+        want = {
+            "source_code": tag, "leads": 2, "deals": 1, "closed_deals": 1, "revenue": 300, "expenses": 100, "impressions": 10,
+            "actions": 4, "cpl": 50, "cpa": 100, "roi": 2, "lead_to_deal": 0.5, "deal_to_won": 1,
+        }
+        eq(got, want, f"report row ({model})")
+
+    status, code, description = a.error("leadtrace.tracking.report.get", {"model": "u_shaped"})
+    if status is not None:
+        eq(status, 400, "HTTP status of an unknown model")
+    eq(code, "INVALID_ARG_VALUE", "error of an unknown model")
+    check("u_shaped" in (description or ""), f"the error names the model: {description!r}")
+
+    eq(a.raw("leadtrace.tracking.channel.rule.delete", {"id": rule}), True, "channel.rule.delete")
+    eq(a.raw("leadtrace.tracking.source.delete", {"id": source}), True, "source.delete")
+    status, code, _ = a.error("leadtrace.tracking.expense.get", {"id": pack})
+    check(code is not None, "the source's expense pack went with it")
+
+
+CASES = [trace_on_lead_add, trace_on_each_add, trace_add_delete, trace_errors, si_report]
 
 
 def register(suite, adapter_class):
