@@ -650,6 +650,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                     ca.display()
                 );
             }
+            let base = running.base_url.trim_end_matches('/');
+            println!("Dashboard: {base}/dashboard");
+            println!("Website tracker: <script src=\"{base}/tracker.js\"></script>");
             println!("Inbound webhook: {}", running.webhook_url);
             let handle = running.handle();
             tokio::spawn(async move {

@@ -104,6 +104,15 @@ async fn zero_configuration_start() {
         "{hook}"
     );
     let client = reqwest::Client::new();
+    let base = hook.split("/rest/").next().unwrap();
+    let dashboard = printed(&lines, "Dashboard: ");
+    assert_eq!(dashboard, format!("{base}/dashboard"));
+    let page = client.get(&dashboard).send().await.unwrap();
+    assert_eq!(page.status(), 200, "{dashboard}");
+    assert_eq!(
+        printed(&lines, "Website tracker: "),
+        format!("<script src=\"{base}/tracker.js\"></script>")
+    );
     let r = post(
         &client,
         format!("{hook}crm.lead.add"),
