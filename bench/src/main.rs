@@ -588,10 +588,18 @@ async fn bench_report(
         "seeding {} leads with traces and {} deals ({} per transaction)",
         args.leads, args.deals, args.chunk
     );
-    let seeded = report::seed(
+    let mut seeded = report::seed(
         &store, portal_id, args.leads, args.deals, args.chunk, args.seed,
     )
     .await?;
+    let started = Instant::now();
+    seeded.rollup_marks = store.refresh_report_days().await?;
+    seeded.rollup_elapsed = started.elapsed();
+    eprintln!(
+        "daily roll-ups up to date: {} marks in {:.1} s",
+        seeded.rollup_marks,
+        seeded.rollup_elapsed.as_secs_f64()
+    );
     let stats_note = if args.no_analyze {
         "none (`--no-analyze`)".to_string()
     } else {

@@ -56,6 +56,10 @@ pub struct Seeded {
     pub traces: u64,
     pub leads_elapsed: Duration,
     pub deals_elapsed: Duration,
+    /// Dirty-day marks left when seeding ended, and the time `Store::refresh_report_days` took
+    /// to bring the daily roll-ups up to date (the server's own refresher ran during seeding).
+    pub rollup_marks: usize,
+    pub rollup_elapsed: Duration,
 }
 
 /// N leads with traces; returns, per lead (by seq − 1), its creation time and trace id (0: none).
@@ -307,6 +311,8 @@ pub async fn seed(
         traces,
         leads_elapsed,
         deals_elapsed: started.elapsed(),
+        rollup_marks: 0,
+        rollup_elapsed: Duration::ZERO,
     })
 }
 
@@ -418,6 +424,12 @@ pub fn markdown(
         "| {} deals (`insert_entity`, bound in bulk) | {:.1} s |",
         s.deals,
         s.deals_elapsed.as_secs_f64()
+    );
+    let _ = writeln!(
+        r,
+        "| Daily roll-ups brought up to date after seeding ({} dirty-day marks left) | {:.1} s |",
+        s.rollup_marks,
+        s.rollup_elapsed.as_secs_f64()
     );
     let mib =
         |b: Option<u64>| b.map_or("n/a".into(), |b| format!("{:.0} MiB", b as f64 / 1048576.0));

@@ -129,6 +129,25 @@ pub struct Running {
     handle: axum_server::Handle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     events: crate::delivery::Worker,
+    report_days: tokio::task::JoinHandle<()>,
+}
+
+/// How often the Sales Intelligence report's daily roll-ups are brought up to date.
+const REPORT_DAYS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Keeps the report's daily roll-ups current (`Store::refresh_report_days`). Reports are exact
+/// without it; it keeps long ranges fast.
+fn start_report_days(store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REPORT_DAYS_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.refresh_report_days().await {
+                tracing::warn!(error = %e, "refreshing the report's daily roll-ups failed");
+            }
+        }
+    })
 }
 
 impl Running {
@@ -138,6 +157,7 @@ impl Running {
         self.handle
             .graceful_shutdown(Some(std::time::Duration::from_secs(10)));
         let _ = self.task.await;
+        self.report_days.abort();
         self.events.stop().await;
         self.state.store().close().await;
     }
@@ -145,6 +165,7 @@ impl Running {
     /// Waits until the server stops (it stops on `shutdown` or a fatal error).
     pub async fn wait(self) -> std::io::Result<()> {
         let r = self.task.await.unwrap_or(Ok(()));
+        self.report_days.abort();
         self.events.stop().await;
         self.state.store().close().await;
         r
@@ -204,6 +225,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, String> {
     // Events queued before this start (a restart, or another instance's) go out from here on.
     let events =
         crate::delivery::Worker::start(state.store().clone(), config.events.clone(), site)?;
+    let report_days = start_report_days(state.store().clone());
     Ok(Running {
         addr,
         base_url,
@@ -213,5 +235,6 @@ pub async fn start(config: ServeConfig) -> Result<Running, String> {
         handle,
         task,
         events,
+        report_days,
     })
 }

@@ -158,9 +158,27 @@ async fn seed(app: &TestApp) {
         .unwrap()
 }
 
+/// The report, checked to be the same whether its days are read from the records (days written
+/// since the last refresh of the daily roll-ups) or from the roll-ups (after a refresh).
 async fn report(app: &TestApp, params: Value) -> Value {
-    let r = app.call("leadtrace.tracking.report.get", params).await;
-    r.result().clone()
+    let before = app
+        .call("leadtrace.tracking.report.get", params.clone())
+        .await
+        .result()
+        .clone();
+    app.running
+        .state
+        .store()
+        .refresh_report_days()
+        .await
+        .unwrap();
+    let after = app
+        .call("leadtrace.tracking.report.get", params)
+        .await
+        .result()
+        .clone();
+    assert_eq!(before, after, "records and daily roll-ups disagree");
+    after
 }
 
 fn ranged(extra: Value) -> Value {

@@ -279,6 +279,29 @@ impl Store {
         }
     }
 
+    /// Brings the report's daily roll-ups up to date: recomputes every day marked dirty, in
+    /// transactions of a bounded size, until no marks are left (or another process is doing it,
+    /// on PostgreSQL). Returns the number of marks taken. Reports are exact without it (dirty
+    /// days are read from the records); it keeps them fast. See `report.rs`.
+    pub async fn refresh_report_days(&self) -> Result<usize, ApiError> {
+        let pending = self
+            .read(|tx| Box::pin(async move { tx.report_days_pending().await }))
+            .await?;
+        if !pending {
+            return Ok(0);
+        }
+        let mut total = 0;
+        loop {
+            let taken = self
+                .write(|tx| Box::pin(async move { tx.refresh_report_days().await }))
+                .await?;
+            total += taken;
+            if taken < report::REFRESH_BATCH as usize {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Finishes queued writes and closes every connection. Later calls fail with `Internal`.
     pub async fn close(&self) {
         match &*self.inner {

@@ -1,15 +1,22 @@
-//! The Sales Intelligence report's queries (migration 0011): per-group sums computed by the
+//! The Sales Intelligence report's queries (migrations 0011, 0012): per-group sums computed by the
 //! database for the default attribution, compact per-record rows with their touches for the touch
-//! models, visits; and keeping each lead's and deal's copy of its effective trace's source and
-//! channel group (`tracking_source_id`, `tracking_channel`) current. Also the bulk path the
-//! benchmark seeds traces with.
+//! models, visits; and keeping each lead's and deal's copy of its effective trace (source, channel
+//! group, time, touches and, with two or more touches, all of them as text) current. Also the bulk
+//! path the benchmark seeds traces with.
+//!
+//! Daily roll-ups (migration 0012): whole UTC days of a range whose records have not changed since
+//! the refresher last summed them are read from `si_report_day` / `si_report_visit_day`; the partial
+//! days at the ends of the range and the days marked dirty (`si_report_dirty`, appended by
+//! triggers) are summed from the records themselves. [`Tx::refresh_report_days`] recomputes marked
+//! days.
 
 use crate::tx::{val, Tx};
+use crate::Backend;
 use bx_wire::ApiError;
 use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord, TraceTouch};
 use crm::EntityKind;
 use sea_query::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The table and success-semantics column of the record types the report counts.
 fn report_table(kind: EntityKind) -> Option<(&'static str, &'static str)> {
@@ -27,24 +34,52 @@ fn key_of(group_by: GroupBy, v: &crm::DbValue) -> GroupKey {
     }
 }
 
-/// `SET …` of `refresh_tracking` for the row of `table` in the statement (correlated by name).
-fn refresh_assignments(table: &str, et: i64) -> String {
+/// `SET …` of `refresh_tracking` for the row of `table` in the statement (correlated by name):
+/// the effective trace's source, channel group and time; the number of distinct traces touching
+/// the record (bindings and their previous visits) and, when two or more, those touches as
+/// `trace_id,created_at,source_id,channel` joined by `;` (see [`parse_path`]).
+fn refresh_assignments(table: &str, et: i64, backend: Backend) -> String {
     let own = format!(
         "b.portal_id = {table}.portal_id AND b.entity_type_id = {et} AND b.entity_id = {table}.id"
     );
+    let concat = match backend {
+        Backend::Sqlite => "group_concat",
+        Backend::Postgres => "string_agg",
+    };
     format!(
         "(tracking_source_id, tracking_channel, tracking_at) = (\
          SELECT t.source_id, t.channel_group, t.created_at FROM crm_trace_entity b \
          JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id \
          WHERE {own} ORDER BY b.seq DESC, b.trace_id DESC LIMIT 1), \
-         tracking_touches = (SELECT COUNT(*) FROM crm_trace_entity b WHERE {own}) \
-         + (SELECT COUNT(*) FROM si_trace_link l WHERE l.portal_id = {table}.portal_id \
-         AND l.parent_trace_id IN (SELECT b.trace_id FROM crm_trace_entity b WHERE {own}))"
+         (tracking_touches, tracking_path) = (\
+         SELECT COUNT(*), CASE WHEN COUNT(*) > 1 THEN {concat}(x.id || ',' || x.created_at || ',' \
+         || x.source_id || ',' || x.channel_group, ';') END FROM (\
+         SELECT t.id, t.created_at, t.source_id, t.channel_group FROM crm_trace_entity b \
+         JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id WHERE {own} \
+         UNION \
+         SELECT c.id, c.created_at, c.source_id, c.channel_group FROM crm_trace_entity b \
+         JOIN si_trace_link l ON l.portal_id = b.portal_id AND l.parent_trace_id = b.trace_id \
+         JOIN si_trace c ON c.portal_id = l.portal_id AND c.id = l.child_trace_id WHERE {own}) x)"
     )
 }
 
+/// The touches of `tracking_path` (written by [`refresh_assignments`]).
+fn parse_path(path: &str) -> Vec<TraceTouch> {
+    path.split(';')
+        .filter_map(|t| {
+            let mut f = t.splitn(4, ',');
+            Some(TraceTouch {
+                trace_id: f.next()?.parse().ok()?,
+                at: f.next()?.parse().ok()?,
+                source_id: f.next()?.parse().ok()?,
+                channel: f.next()?.to_string(),
+            })
+        })
+        .collect()
+}
+
 /// Per-group sums of the records of `table` created in `[?, ?)` that satisfy `only`: the group
-/// `key`, the currency, the responsible (when asked), count, Σ, won count, won Σ.
+/// `key`, the currency, the responsible (0 unless asked), count, Σ, won count, won Σ.
 fn aggregate_sql(
     table: &str,
     semantic: &str,
@@ -53,42 +88,130 @@ fn aggregate_sql(
     only: &str,
 ) -> String {
     let assigned = if by_responsible {
-        ", assigned_by_id"
+        "COALESCE(assigned_by_id, 0)"
     } else {
-        ""
+        "0"
     };
     format!(
-        "SELECT k, currency_id{assigned}, COUNT(*), SUM(COALESCE(opportunity, 0)), \
+        "SELECT k, currency_id, a, COUNT(*), SUM(COALESCE(opportunity, 0)), \
          SUM(CASE WHEN {semantic} = 'S' THEN 1 ELSE 0 END), \
          SUM(CASE WHEN {semantic} = 'S' THEN COALESCE(opportunity, 0) ELSE 0 END) \
-         FROM (SELECT {key} AS k, currency_id, assigned_by_id, opportunity, {semantic} FROM {table} \
+         FROM (SELECT {key} AS k, COALESCE(currency_id, '') AS currency_id, {assigned} AS a, \
+         opportunity, {semantic} FROM {table} \
          WHERE portal_id = ? AND date_create >= ? AND date_create < ? AND {only}) s \
-         GROUP BY k, currency_id{assigned}"
+         GROUP BY k, currency_id, a"
     )
 }
 
-fn groups_from(
+/// The same sums from the daily roll-ups of `[?, ?)` (days) for entity type `?`.
+fn rollup_sql(key: &str, only: &str) -> String {
+    format!(
+        "SELECT {key}, currency_id, assigned_by_id, CAST(SUM(n) AS BIGINT), SUM(amount), \
+         CAST(SUM(won) AS BIGINT), SUM(won_amount) FROM si_report_day \
+         WHERE portal_id = ? AND entity_type_id = ? AND split = ? AND day >= ? AND day < ? \
+         AND {only} GROUP BY {key}, currency_id, assigned_by_id"
+    )
+}
+
+/// Rows of [`aggregate_sql`] / [`rollup_sql`] added into `into` (currency `''` = none,
+/// responsible 0 = none).
+fn add_groups(
+    into: &mut BTreeMap<(GroupKey, Option<String>, Option<i64>), RecordGroup>,
     rows: &[Vec<crm::DbValue>],
     group_by: GroupBy,
     by_responsible: bool,
-) -> Vec<RecordGroup> {
-    let at = if by_responsible { 3 } else { 2 };
-    rows.iter()
-        .map(|r| RecordGroup {
-            key: key_of(group_by, &r[0]),
-            currency: val::opt_text(&r[1]),
-            assigned_by_id: if by_responsible {
-                val::opt_int(&r[2])
-            } else {
-                None
-            },
-            count: val::int(&r[at]),
-            sum: val::opt_real(&r[at + 1]).unwrap_or(0.0),
-            won: val::int(&r[at + 2]),
-            won_sum: val::opt_real(&r[at + 3]).unwrap_or(0.0),
-        })
-        .collect()
+) {
+    for r in rows {
+        let key = key_of(group_by, &r[0]);
+        let currency = val::opt_text(&r[1]).filter(|c| !c.is_empty());
+        let assigned = val::opt_int(&r[2]).filter(|a| by_responsible && *a != 0);
+        let g = into
+            .entry((key.clone(), currency.clone(), assigned))
+            .or_insert_with(|| RecordGroup {
+                key,
+                currency,
+                assigned_by_id: assigned,
+                count: 0,
+                sum: 0.0,
+                won: 0,
+                won_sum: 0.0,
+            });
+        g.count += val::int(&r[3]);
+        g.sum += val::opt_real(&r[4]).unwrap_or(0.0);
+        g.won += val::int(&r[5]);
+        g.won_sum += val::opt_real(&r[6]).unwrap_or(0.0);
+    }
 }
+
+/// One day in seconds; roll-up days are `unix seconds / DAY`.
+const DAY: i64 = 86_400;
+/// More separate stretches of records to read than this and a report reads the whole range from
+/// the records (just after many days were written, before the refresher has caught up).
+const MAX_RAW_STRETCHES: usize = 16;
+/// Dirty marks one refresher transaction takes on.
+pub(crate) const REFRESH_BATCH: i64 = 5_000;
+/// Ids per `DELETE … IN (…)`.
+const DELETE_CHUNK: usize = 500;
+
+/// How a report reads `[from, to)`: day ranges `[a, b)` from the roll-ups, second ranges from the
+/// records.
+#[derive(Debug, Default, PartialEq)]
+struct Plan {
+    rollup_days: Vec<(i64, i64)>,
+    raw: Vec<(i64, i64)>,
+}
+
+/// The plan for `[from, to)` given its dirty days (sorted, inside the whole days of the range).
+fn plan(from: i64, to: i64, dirty: &[i64]) -> Plan {
+    let (d1, d2) = ((from + DAY - 1).div_euclid(DAY), to.div_euclid(DAY));
+    if from < 0 || d1 >= d2 {
+        return Plan {
+            rollup_days: vec![],
+            raw: vec![(from, to)],
+        };
+    }
+    let mut raw: Vec<(i64, i64)> = Vec::new();
+    let mut push = |a: i64, b: i64| {
+        if a >= b {
+            return;
+        }
+        match raw.last_mut() {
+            Some(last) if last.1 == a => last.1 = b,
+            _ => raw.push((a, b)),
+        }
+    };
+    push(from, d1 * DAY);
+    for d in dirty.iter().filter(|d| (d1..d2).contains(d)) {
+        push(d * DAY, (d + 1) * DAY);
+    }
+    push(d2 * DAY, to);
+    if raw.len() > MAX_RAW_STRETCHES {
+        return Plan {
+            rollup_days: vec![],
+            raw: vec![(from, to)],
+        };
+    }
+    // The whole days between the stretches read from the records.
+    let mut rollup_days = Vec::new();
+    let mut at = d1;
+    for (a, b) in &raw {
+        let (da, db) = (a.div_euclid(DAY), (b + DAY - 1).div_euclid(DAY));
+        if da > at && at < d2 {
+            rollup_days.push((at, da.min(d2)));
+        }
+        at = at.max(db);
+    }
+    if at < d2 {
+        rollup_days.push((at, d2));
+    }
+    Plan { rollup_days, raw }
+}
+
+/// The roll-up `touch` class of a record (see migration 0012).
+const TOUCH_CLASS: &str = "CASE WHEN tracking_touches > 1 THEN -1 \
+     WHEN tracking_touches = 1 AND tracking_at <= date_create THEN \
+     CASE WHEN date_create - tracking_at > 31536000 THEN 366 \
+     ELSE (date_create - tracking_at + 86399) / 86400 END ELSE -2 END";
 
 /// A trace for the bulk path: only what the report reads.
 #[derive(Debug, Clone)]
@@ -103,7 +226,7 @@ const BULK_ROWS: usize = 1000;
 
 impl Tx {
     /// Copies the source, channel group and time of a lead's or deal's effective trace onto its
-    /// row (NULL when it has none), with its number of touches. Other record types have no copy.
+    /// row (NULL when it has none), with its touches. Other record types have no copy.
     pub(crate) async fn refresh_tracking(
         &mut self,
         portal_id: i64,
@@ -117,7 +240,7 @@ impl Tx {
         self.exec_sql(
             &format!(
                 "UPDATE {table} SET {} WHERE portal_id = ? AND id = ?",
-                refresh_assignments(table, et)
+                refresh_assignments(table, et, self.backend())
             ),
             vec![portal_id.into(), entity_id.into()],
         )
@@ -141,14 +264,15 @@ impl Tx {
         Ok(())
     }
 
-    /// A deleted source: records whose effective trace had it now count for source 0, as the
-    /// traces themselves do.
+    /// A deleted source (its traces now have source 0): records whose effective trace had it
+    /// count for source 0 too, and the touches of multi-touch records that mention it are
+    /// rewritten.
     pub(crate) async fn forget_tracking_source(
         &mut self,
         portal_id: i64,
         source_id: i64,
     ) -> Result<(), ApiError> {
-        for table in ["crm_lead", "crm_deal"] {
+        for (table, et) in [("crm_lead", 1), ("crm_deal", 2)] {
             self.exec_sql(
                 &format!(
                     "UPDATE {table} SET tracking_source_id = 0 \
@@ -157,8 +281,97 @@ impl Tx {
                 vec![portal_id.into(), source_id.into()],
             )
             .await?;
+            // `,<id>,` matches the source field (and, harmlessly, nothing else a real path has).
+            self.exec_sql(
+                &format!(
+                    "UPDATE {table} SET {} WHERE portal_id = ? AND tracking_touches > 1 \
+                     AND tracking_path LIKE ?",
+                    refresh_assignments(table, et, self.backend())
+                ),
+                vec![portal_id.into(), format!("%,{source_id},%").into()],
+            )
+            .await?;
         }
         Ok(())
+    }
+
+    /// How to read `[from, to)` of entity type `et` (0 = visits): see [`plan`].
+    async fn report_plan(
+        &mut self,
+        portal_id: i64,
+        et: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Plan, ApiError> {
+        let (d1, d2) = ((from + DAY - 1).div_euclid(DAY), to.div_euclid(DAY));
+        let dirty = if from >= 0 && d1 < d2 {
+            self.fetch_sql(
+                "SELECT DISTINCT day FROM si_report_dirty \
+                 WHERE portal_id = ? AND entity_type_id = ? AND day >= ? AND day < ? ORDER BY day",
+                vec![portal_id.into(), et.into(), d1.into(), d2.into()],
+            )
+            .await?
+            .iter()
+            .map(|r| val::int(&r[0]))
+            .collect()
+        } else {
+            vec![]
+        };
+        Ok(plan(from, to, &dirty))
+    }
+
+    /// Per-group sums of the records created in `[from, to)`: `key` groups a record, `only`
+    /// selects records; `rollup_key` / `rollup_only` say the same of roll-up rows (`None`: the
+    /// roll-ups cannot answer, read every record).
+    #[allow(clippy::too_many_arguments)]
+    async fn record_groups(
+        &mut self,
+        portal_id: i64,
+        kind: EntityKind,
+        (from, to): (i64, i64),
+        group_by: GroupBy,
+        by_responsible: bool,
+        (key, only): (&str, &str),
+        rollup: Option<(&str, &str)>,
+    ) -> Result<Vec<RecordGroup>, ApiError> {
+        let Some((table, semantic)) = report_table(kind) else {
+            return Ok(vec![]);
+        };
+        let et = kind.entity_type_id();
+        let plan = match rollup {
+            Some(_) => self.report_plan(portal_id, et, from, to).await?,
+            None => Plan {
+                rollup_days: vec![],
+                raw: vec![(from, to)],
+            },
+        };
+        let mut groups = BTreeMap::new();
+        if let Some((rollup_key, rollup_only)) = rollup {
+            let sql = rollup_sql(rollup_key, rollup_only);
+            for (a, b) in &plan.rollup_days {
+                let rows = self
+                    .fetch_sql(
+                        &sql,
+                        vec![
+                            portal_id.into(),
+                            et.into(),
+                            i64::from(by_responsible).into(),
+                            (*a).into(),
+                            (*b).into(),
+                        ],
+                    )
+                    .await?;
+                add_groups(&mut groups, &rows, group_by, by_responsible);
+            }
+        }
+        let sql = aggregate_sql(table, semantic, key, by_responsible, only);
+        for (a, b) in &plan.raw {
+            let rows = self
+                .fetch_sql(&sql, vec![portal_id.into(), (*a).into(), (*b).into()])
+                .await?;
+            add_groups(&mut groups, &rows, group_by, by_responsible);
+        }
+        Ok(groups.into_values().collect())
     }
 
     pub(crate) async fn report_groups_sql(
@@ -170,20 +383,20 @@ impl Tx {
         group_by: GroupBy,
         by_responsible: bool,
     ) -> Result<Vec<RecordGroup>, ApiError> {
-        let Some((table, semantic)) = report_table(kind) else {
-            return Ok(vec![]);
+        let (key, rollup_key) = match group_by {
+            GroupBy::Source => ("COALESCE(tracking_source_id, 0)", "source_id"),
+            GroupBy::Channel => ("COALESCE(tracking_channel, 'unassigned')", "channel"),
         };
-        let key = match group_by {
-            GroupBy::Source => "COALESCE(tracking_source_id, 0)",
-            GroupBy::Channel => "COALESCE(tracking_channel, 'unassigned')",
-        };
-        let rows = self
-            .fetch_sql(
-                &aggregate_sql(table, semantic, key, by_responsible, "1 = 1"),
-                vec![portal_id.into(), from.into(), to.into()],
-            )
-            .await?;
-        Ok(groups_from(&rows, group_by, by_responsible))
+        self.record_groups(
+            portal_id,
+            kind,
+            (from, to),
+            group_by,
+            by_responsible,
+            (key, "1 = 1"),
+            Some((rollup_key, "1 = 1")),
+        )
+        .await
     }
 
     /// Touch models (see `crm::Storage::report_touches`).
@@ -212,89 +425,68 @@ impl Tx {
                 "CASE WHEN {inside} THEN COALESCE(tracking_channel, 'unassigned') ELSE 'unassigned' END"
             ),
         };
-        let single = self
-            .fetch_sql(
-                &aggregate_sql(
-                    table,
-                    semantic,
-                    &key,
-                    by_responsible,
-                    "tracking_touches <= 1",
-                ),
-                vec![portal_id.into(), from.into(), to.into()],
+        // In the roll-ups the touch class says it: a lone touch lies in a window of N whole days
+        // (N <= 365) exactly when its class is 0..=N.
+        let days = window_secs / DAY;
+        let rollup_key = match group_by {
+            GroupBy::Source => {
+                format!("CASE WHEN touch >= 0 AND touch <= {days} THEN source_id ELSE 0 END")
+            }
+            GroupBy::Channel => format!(
+                "CASE WHEN touch >= 0 AND touch <= {days} THEN channel ELSE 'unassigned' END"
+            ),
+        };
+        let exact = window_secs >= 0 && window_secs % DAY == 0 && days <= 365;
+        let groups = self
+            .record_groups(
+                portal_id,
+                kind,
+                (from, to),
+                group_by,
+                by_responsible,
+                (&key, "tracking_touches <= 1"),
+                exact.then_some((rollup_key.as_str(), "touch <> -1")),
             )
             .await?;
-        let groups = groups_from(&single, group_by, by_responsible);
         let records = self
-            .touch_records(portal_id, kind, table, semantic, from, to)
+            .touch_records(portal_id, table, semantic, from, to)
             .await?;
         Ok((groups, records))
     }
 
-    /// The records with more than one touch, with their touches.
+    /// The records with more than one touch, with their touches (`tracking_path`, read from the
+    /// partial index `crm_*_touches`).
     async fn touch_records(
         &mut self,
         portal_id: i64,
-        kind: EntityKind,
         table: &str,
         semantic: &str,
         from: i64,
         to: i64,
     ) -> Result<Vec<TouchRecord>, ApiError> {
-        let et = kind.entity_type_id();
-        // One row per (record, bound trace, previous visit of it); the join runs from the
-        // records in the range outwards (every step an index lookup).
         let rows = self
             .fetch_sql(
                 &format!(
-                    "SELECT r.id, r.date_create, r.currency_id, r.opportunity, r.{semantic}, \
-                     r.assigned_by_id, t.id, t.created_at, t.source_id, t.channel_group, \
-                     c.id, c.created_at, c.source_id, c.channel_group \
-                     FROM {table} r \
-                     LEFT JOIN crm_trace_entity b ON b.portal_id = r.portal_id \
-                     AND b.entity_type_id = {et} AND b.entity_id = r.id \
-                     LEFT JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id \
-                     LEFT JOIN si_trace_link l ON l.portal_id = t.portal_id AND l.parent_trace_id = t.id \
-                     LEFT JOIN si_trace c ON c.portal_id = l.portal_id AND c.id = l.child_trace_id \
-                     WHERE r.portal_id = ? AND r.date_create >= ? AND r.date_create < ? \
-                     AND r.tracking_touches > 1"
+                    "SELECT id, date_create, currency_id, opportunity, {semantic}, assigned_by_id, \
+                     tracking_path FROM {table} \
+                     WHERE portal_id = ? AND date_create >= ? AND date_create < ? \
+                     AND tracking_touches > 1"
                 ),
                 vec![portal_id.into(), from.into(), to.into()],
             )
             .await?;
-        let mut out: Vec<TouchRecord> = Vec::new();
-        let mut at: HashMap<i64, usize> = HashMap::new();
-        for r in &rows {
-            let id = val::int(&r[0]);
-            let i = *at.entry(id).or_insert_with(|| {
-                out.push(TouchRecord {
-                    id,
-                    created_at: val::int(&r[1]),
-                    currency: val::opt_text(&r[2]),
-                    amount: val::opt_real(&r[3]).unwrap_or(0.0),
-                    won: val::opt_text(&r[4]).as_deref() == Some("S"),
-                    assigned_by_id: val::opt_int(&r[5]),
-                    touches: vec![],
-                });
-                out.len() - 1
-            });
-            for t in [&r[6..10], &r[10..14]] {
-                if matches!(t[0], crm::DbValue::Null) {
-                    continue;
-                }
-                let trace_id = val::int(&t[0]);
-                let touches = &mut out[i].touches;
-                if !touches.iter().any(|x| x.trace_id == trace_id) {
-                    touches.push(TraceTouch {
-                        trace_id,
-                        at: val::int(&t[1]),
-                        source_id: val::int(&t[2]),
-                        channel: val::text(&t[3]),
-                    });
-                }
-            }
-        }
-        Ok(out)
+        Ok(rows
+            .iter()
+            .map(|r| TouchRecord {
+                id: val::int(&r[0]),
+                created_at: val::int(&r[1]),
+                currency: val::opt_text(&r[2]),
+                amount: val::opt_real(&r[3]).unwrap_or(0.0),
+                won: val::opt_text(&r[4]).as_deref() == Some("S"),
+                assigned_by_id: val::opt_int(&r[5]),
+                touches: parse_path(&val::text(&r[6])),
+            })
+            .collect())
     }
 
     pub(crate) async fn report_visits_sql(
@@ -308,19 +500,130 @@ impl Tx {
             GroupBy::Source => "source_id",
             GroupBy::Channel => "channel_group",
         };
-        let rows = self
+        let plan = self.report_plan(portal_id, 0, from, to).await?;
+        let mut visits: BTreeMap<GroupKey, i64> = BTreeMap::new();
+        let parts = plan
+            .rollup_days
+            .iter()
+            .map(|d| (d, "si_report_visit_day", "SUM(n)", "day"))
+            .chain(
+                plan.raw
+                    .iter()
+                    .map(|r| (r, "si_trace", "COUNT(*)", "created_at")),
+            );
+        for ((a, b), table, count, at) in parts {
+            let rows = self
+                .fetch_sql(
+                    &format!(
+                        "SELECT {key}, CAST({count} AS BIGINT) FROM {table} \
+                         WHERE portal_id = ? AND {at} >= ? AND {at} < ? GROUP BY {key}"
+                    ),
+                    vec![portal_id.into(), (*a).into(), (*b).into()],
+                )
+                .await?;
+            for r in &rows {
+                *visits.entry(key_of(group_by, &r[0])).or_default() += val::int(&r[1]);
+            }
+        }
+        Ok(visits.into_iter().collect())
+    }
+
+    /// Whether any day is marked dirty.
+    pub(crate) async fn report_days_pending(&mut self) -> Result<bool, ApiError> {
+        Ok(!self
+            .fetch_sql("SELECT 1 FROM si_report_dirty LIMIT 1", vec![])
+            .await?
+            .is_empty())
+    }
+
+    /// Recomputes the roll-ups of the days marked dirty (at most [`REFRESH_BATCH`] marks, oldest
+    /// first) from the records and deletes those marks; returns how many marks it took. Marks
+    /// appended meanwhile by other transactions stay for the next call. PostgreSQL: one refresher
+    /// at a time across processes (an advisory lock; a second one returns 0 at once).
+    pub async fn refresh_report_days(&mut self) -> Result<usize, ApiError> {
+        if self.backend() == Backend::Postgres {
+            let got = self
+                .fetch_sql(
+                    "SELECT pg_try_advisory_xact_lock(7150000000000000012)",
+                    vec![],
+                )
+                .await?;
+            if !got.first().is_some_and(|r| val::flag(&r[0])) {
+                return Ok(0);
+            }
+        }
+        let marks = self
             .fetch_sql(
+                "SELECT id, portal_id, entity_type_id, day FROM si_report_dirty ORDER BY id LIMIT ?",
+                vec![REFRESH_BATCH.into()],
+            )
+            .await?;
+        let days: BTreeSet<(i64, i64, i64)> = marks
+            .iter()
+            .map(|r| (val::int(&r[1]), val::int(&r[2]), val::int(&r[3])))
+            .collect();
+        for (portal_id, et, day) in days {
+            self.recompute_day(portal_id, et, day).await?;
+        }
+        let ids: Vec<i64> = marks.iter().map(|r| val::int(&r[0])).collect();
+        for chunk in ids.chunks(DELETE_CHUNK) {
+            let list = vec!["?"; chunk.len()].join(", ");
+            self.exec_sql(
+                &format!("DELETE FROM si_report_dirty WHERE id IN ({list})"),
+                chunk.iter().map(|id| (*id).into()).collect(),
+            )
+            .await?;
+        }
+        Ok(marks.len())
+    }
+
+    /// Rebuilds one day's roll-up rows of entity type `et` (0 = visits) from the records.
+    async fn recompute_day(&mut self, portal_id: i64, et: i64, day: i64) -> Result<(), ApiError> {
+        let (from, to) = (day * DAY, (day + 1) * DAY);
+        if et == 0 {
+            self.exec_sql(
+                "DELETE FROM si_report_visit_day WHERE portal_id = ? AND day = ?",
+                vec![portal_id.into(), day.into()],
+            )
+            .await?;
+            self.exec_sql(
+                "INSERT INTO si_report_visit_day (portal_id, day, source_id, channel_group, n) \
+                 SELECT portal_id, ?, source_id, channel_group, COUNT(*) FROM si_trace \
+                 WHERE portal_id = ? AND created_at >= ? AND created_at < ? \
+                 GROUP BY portal_id, source_id, channel_group",
+                vec![day.into(), portal_id.into(), from.into(), to.into()],
+            )
+            .await?;
+            return Ok(());
+        }
+        let Some((table, semantic)) = EntityKind::from_entity_type_id(et).and_then(report_table)
+        else {
+            return Ok(());
+        };
+        self.exec_sql(
+            "DELETE FROM si_report_day WHERE portal_id = ? AND entity_type_id = ? \
+             AND split IN (0, 1) AND day = ?",
+            vec![portal_id.into(), et.into(), day.into()],
+        )
+        .await?;
+        for (split, assigned) in [(0, "0"), (1, "COALESCE(assigned_by_id, 0)")] {
+            self.exec_sql(
                 &format!(
-                    "SELECT {key}, COUNT(*) FROM si_trace \
-                     WHERE portal_id = ? AND created_at >= ? AND created_at < ? GROUP BY {key}"
+                    "INSERT INTO si_report_day (portal_id, entity_type_id, split, day, source_id, \
+                     channel, currency_id, assigned_by_id, touch, n, amount, won, won_amount) \
+                     SELECT portal_id, {et}, {split}, {day}, COALESCE(tracking_source_id, 0), \
+                     COALESCE(tracking_channel, 'unassigned'), COALESCE(currency_id, ''), \
+                     {assigned}, {TOUCH_CLASS}, COUNT(*), SUM(COALESCE(opportunity, 0)), \
+                     SUM(CASE WHEN {semantic} = 'S' THEN 1 ELSE 0 END), \
+                     SUM(CASE WHEN {semantic} = 'S' THEN COALESCE(opportunity, 0) ELSE 0 END) \
+                     FROM {table} WHERE portal_id = ? AND date_create >= ? AND date_create < ? \
+                     GROUP BY portal_id, 5, 6, 7, 8, 9"
                 ),
                 vec![portal_id.into(), from.into(), to.into()],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| (key_of(group_by, &r[0]), val::int(&r[1])))
-            .collect())
+        }
+        Ok(())
     }
 
     /// Sets (adds) a currency's rate: `amount` in the base currency is the price of `amount_cnt`
@@ -453,7 +756,7 @@ impl Tx {
                 self.exec_sql(
                     &format!(
                         "UPDATE {table} SET {} WHERE portal_id = ? AND id >= ? AND id <= ?",
-                        refresh_assignments(table, et)
+                        refresh_assignments(table, et, self.backend())
                     ),
                     vec![portal_id.into(), lo.into(), hi.into()],
                 )
@@ -461,5 +764,79 @@ impl Tx {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_read_whole_clean_days_from_the_rollups() {
+        let d = |n: i64| n * DAY;
+        // Midnight to midnight, nothing dirty: every day from the roll-ups.
+        assert_eq!(
+            plan(d(10), d(20), &[]),
+            Plan {
+                rollup_days: vec![(10, 20)],
+                raw: vec![]
+            }
+        );
+        // A zone 3 hours east: partial days at both ends from the records.
+        assert_eq!(
+            plan(d(10) - 3 * 3600, d(20) - 3 * 3600, &[]),
+            Plan {
+                rollup_days: vec![(10, 19)],
+                raw: vec![(d(10) - 3 * 3600, d(10)), (d(19), d(20) - 3 * 3600)]
+            }
+        );
+        // Dirty days split the roll-up days; a dirty day next to an end joins its stretch.
+        assert_eq!(
+            plan(d(10) + 5, d(20), &[11, 14, 15, 19]),
+            Plan {
+                rollup_days: vec![(12, 14), (16, 19)],
+                raw: vec![(d(10) + 5, d(12)), (d(14), d(16)), (d(19), d(20))]
+            }
+        );
+        // Less than one whole day, or before 1970: the records only.
+        assert_eq!(
+            plan(d(10) + 1, d(11) + 1, &[]),
+            Plan {
+                rollup_days: vec![],
+                raw: vec![(d(10) + 1, d(11) + 1)]
+            }
+        );
+        assert_eq!(plan(-5, d(3), &[]).raw, vec![(-5, d(3))]);
+        // Too many scattered dirty days: the whole range from the records.
+        let scattered: Vec<i64> = (0..20).map(|i| 100 + 2 * i).collect();
+        assert_eq!(
+            plan(d(100), d(200), &scattered),
+            Plan {
+                rollup_days: vec![],
+                raw: vec![(d(100), d(200))]
+            }
+        );
+    }
+
+    #[test]
+    fn paths_read_back() {
+        assert_eq!(
+            parse_path("7,100,1,paid_search;9,50,0,direct"),
+            vec![
+                TraceTouch {
+                    trace_id: 7,
+                    at: 100,
+                    source_id: 1,
+                    channel: "paid_search".into()
+                },
+                TraceTouch {
+                    trace_id: 9,
+                    at: 50,
+                    source_id: 0,
+                    channel: "direct".into()
+                },
+            ]
+        );
+        assert!(parse_path("").is_empty());
     }
 }

@@ -2796,3 +2796,175 @@ async fn postgres_open_analyses_unanalysed_tables() {
     assert!(never.is_empty(), "never analysed: {never:?}");
     assert_eq!(analysed, 1);
 }
+
+on_both_backends!(report_days_follow_writes);
+
+/// The report's daily roll-ups (migration 0012): triggers mark the days of written records and
+/// traces, the refresher sums marked days and clears their marks, a write that changes nothing the
+/// report reads marks nothing, and the report reads the same sums either way.
+async fn report_days_follow_writes(store: Store) {
+    use crm::tracking::report::{GroupBy, GroupKey};
+    use crm::tracking::TraceData;
+    const DAY: i64 = 86_400;
+    let d0 = 20_500 * DAY; // 2026-02-16 00:00 UTC
+    let marks = |store: Store| async move {
+        store
+            .read(|tx| {
+                Box::pin(async move {
+                    let rows = tx
+                        .fetch_sql(
+                            "SELECT entity_type_id, day FROM si_report_dirty ORDER BY id",
+                            vec![],
+                        )
+                        .await?;
+                    Ok(rows
+                        .iter()
+                        .map(|r| (crate::tx::val::int(&r[0]), crate::tx::val::int(&r[1])))
+                        .collect::<Vec<_>>())
+                })
+            })
+            .await
+            .unwrap()
+    };
+    let groups = |store: Store| async move {
+        store
+            .read(move |tx| {
+                Box::pin(async move {
+                    tx.report_groups(1, LEAD, d0 - DAY, d0 + 3 * DAY, GroupBy::Source, true)
+                        .await
+                })
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(new_portal(&store).await, 1);
+    store.refresh_report_days().await.unwrap();
+    assert!(marks(store.clone()).await.is_empty());
+
+    let ids = store
+        .write(move |tx| {
+            Box::pin(async move {
+                let mut ids = vec![];
+                for (i, at) in [d0 + 3600, d0 + 7200, d0 + DAY + 60]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let id = tx
+                        .insert_entity(
+                            LEAD,
+                            1,
+                            vec![
+                                ("title", DbValue::Text("r".into())),
+                                ("date_create", DbValue::Int(at)),
+                                ("date_modify", DbValue::Int(at)),
+                                ("created_by_id", DbValue::Int(1)),
+                                ("status_id", DbValue::Text("CONVERTED".into())),
+                                ("opportunity", DbValue::Real(10.0 * (i as f64 + 1.0))),
+                                ("currency_id", DbValue::Text("USD".into())),
+                                ("assigned_by_id", DbValue::Int(1)),
+                                ("status_semantic_id", DbValue::Text("S".into())),
+                            ],
+                            None,
+                        )
+                        .await?;
+                    let trace = tx
+                        .insert_trace(
+                            1,
+                            &TraceData {
+                                created_at: at - 60,
+                                source_id: 1,
+                                channel_group: "paid_search".into(),
+                                ..TraceData::default()
+                            },
+                        )
+                        .await?;
+                    tx.bind_trace(1, trace, LEAD, id, at).await?;
+                    ids.push(id);
+                }
+                Ok(ids)
+            })
+        })
+        .await
+        .unwrap();
+    let mut seen = marks(store.clone()).await;
+    seen.sort();
+    seen.dedup();
+    let (day0, day1) = (d0 / DAY, d0 / DAY + 1);
+    assert_eq!(seen, vec![(0, day0), (0, day1), (1, day0), (1, day1)]);
+    let from_records = groups(store.clone()).await;
+    assert_eq!(from_records.len(), 1);
+    assert_eq!(from_records[0].key, GroupKey::Source(1));
+    assert_eq!((from_records[0].count, from_records[0].won), (3, 3));
+    assert_eq!(from_records[0].sum, 60.0);
+
+    assert!(store.refresh_report_days().await.unwrap() > 0);
+    assert!(marks(store.clone()).await.is_empty());
+    let rollups = store
+        .read(|tx| {
+            Box::pin(async move {
+                tx.fetch_sql(
+                    "SELECT day, CAST(SUM(n) AS BIGINT) FROM si_report_day \
+                     WHERE portal_id = 1 AND entity_type_id = 1 AND split = 0 GROUP BY day ORDER BY day",
+                    vec![],
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
+    let rollups: Vec<(i64, i64)> = rollups
+        .iter()
+        .map(|r| (crate::tx::val::int(&r[0]), crate::tx::val::int(&r[1])))
+        .collect();
+    assert_eq!(rollups, vec![(day0, 2), (day1, 1)]);
+    assert_eq!(groups(store.clone()).await, from_records);
+
+    // A change the report does not read marks nothing; one it reads marks the record's day.
+    let first = ids[0];
+    store
+        .write(move |tx| {
+            Box::pin(async move {
+                tx.update_entity(
+                    LEAD,
+                    1,
+                    first,
+                    vec![("title", DbValue::Text("x".into()))],
+                    None,
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
+    assert!(marks(store.clone()).await.is_empty());
+    store
+        .write(move |tx| {
+            Box::pin(async move {
+                tx.update_entity(
+                    LEAD,
+                    1,
+                    first,
+                    vec![("opportunity", DbValue::Real(5.0))],
+                    None,
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(marks(store.clone()).await, vec![(1, day0)]);
+    let changed = groups(store.clone()).await;
+    assert_eq!(changed[0].sum, 55.0);
+    store.refresh_report_days().await.unwrap();
+    assert_eq!(groups(store.clone()).await, changed);
+
+    // A deleted record leaves the roll-ups with its day's refresh.
+    let last = ids[2];
+    store
+        .write(move |tx| Box::pin(async move { tx.delete_entity(LEAD, 1, last).await }))
+        .await
+        .unwrap();
+    store.refresh_report_days().await.unwrap();
+    let after = groups(store.clone()).await;
+    assert_eq!((after[0].count, after[0].sum), (2, 25.0));
+}
