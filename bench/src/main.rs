@@ -596,7 +596,7 @@ async fn bench_report(
     seeded.rollup_marks = store.refresh_report_days().await?;
     seeded.rollup_elapsed = started.elapsed();
     eprintln!(
-        "daily roll-ups up to date: {} marks in {:.1} s",
+        "daily roll-ups up to date: {} days recomputed in {:.1} s",
         seeded.rollup_marks,
         seeded.rollup_elapsed.as_secs_f64()
     );

@@ -56,8 +56,8 @@ pub struct Seeded {
     pub traces: u64,
     pub leads_elapsed: Duration,
     pub deals_elapsed: Duration,
-    /// Dirty-day marks left when seeding ended, and the time `Store::refresh_report_days` took
-    /// to bring the daily roll-ups up to date (the server's own refresher ran during seeding).
+    /// Days still dirty when seeding ended (recomputed), and the time `Store::refresh_report_days`
+    /// took to bring the daily roll-ups up to date (the server's own refresher ran during seeding).
     pub rollup_marks: usize,
     pub rollup_elapsed: Duration,
 }
@@ -427,7 +427,7 @@ pub fn markdown(
     );
     let _ = writeln!(
         r,
-        "| Daily roll-ups brought up to date after seeding ({} dirty-day marks left) | {:.1} s |",
+        "| Daily roll-ups brought up to date after seeding (`Store::refresh_report_days`: {} days recomputed) | {:.1} s |",
         s.rollup_marks,
         s.rollup_elapsed.as_secs_f64()
     );

@@ -7,7 +7,7 @@ use crate::entity::EntityKind;
 use crate::event::Event;
 use crate::product_row::ProductRow;
 use crate::query::{Binding, DbValue, ListQuery, Multifield, Row, Status};
-use crate::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord};
+use crate::tracking::report::{GroupBy, GroupKey, RecordGroup, ReportQuery, TouchRecord};
 use crate::tracking::{
     Binding as TraceBinding, ChannelRule, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal,
     Source, Trace, TraceChannel, TraceData, TrackingSettings,
@@ -457,20 +457,16 @@ pub trait Storage: Send {
         trace_id: i64,
     ) -> impl Future<Output = Result<bool, ApiError>> + Send;
 
-    // The Sales Intelligence report (`crate::tracking::report`). Records count by `DATE_CREATE` in
-    // `[from, to)` (Unix seconds); only leads and deals are counted (other kinds: empty).
+    // The Sales Intelligence report (`crate::tracking::report`). Records of `q.kind` count by
+    // `DATE_CREATE` in `[q.from, q.to)` (Unix seconds); only leads and deals are counted (other
+    // kinds: empty).
 
     /// Default attribution: per group of the record's effective trace (no trace: source 0 /
     /// channel `unassigned`), per `CURRENCY_ID` and, when `by_responsible`, per `ASSIGNED_BY_ID`:
     /// the count, Σ `OPPORTUNITY`, and both for records in a success stage (semantics `S`).
     fn report_groups(
         &mut self,
-        portal_id: i64,
-        kind: EntityKind,
-        from: i64,
-        to: i64,
-        group_by: GroupBy,
-        by_responsible: bool,
+        q: &ReportQuery,
     ) -> impl Future<Output = Result<Vec<RecordGroup>, ApiError>> + Send;
 
     /// Touch models (§13): records with at most one touch (bindings plus their previous visits)
@@ -478,16 +474,10 @@ pub trait Storage: Send {
     /// `[DATE_CREATE − window_secs, DATE_CREATE]` and under source 0 / `unassigned` otherwise
     /// (every model gives a lone touch all the credit); and every other record with its touches
     /// (each trace once), for the caller to weigh.
-    #[allow(clippy::too_many_arguments)]
     fn report_touches(
         &mut self,
-        portal_id: i64,
-        kind: EntityKind,
-        from: i64,
-        to: i64,
+        q: &ReportQuery,
         window_secs: i64,
-        group_by: GroupBy,
-        by_responsible: bool,
     ) -> impl Future<Output = Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError>> + Send;
 
     /// Visits: traces created in the range (previous visits included), per source or channel

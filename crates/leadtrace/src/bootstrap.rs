@@ -135,15 +135,16 @@ pub struct Running {
 /// How often the Sales Intelligence report's daily roll-ups are brought up to date.
 const REPORT_DAYS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Keeps the report's daily roll-ups current (`Store::refresh_report_days`). Reports are exact
-/// without it; it keeps long ranges fast.
+/// Keeps the report's daily roll-ups current, one bounded step (`Store::refresh_report_days_step`)
+/// per tick so that writes go on between steps. Reports are exact without it; it keeps long
+/// ranges fast.
 fn start_report_days(store: Store) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REPORT_DAYS_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = store.refresh_report_days().await {
+            if let Err(e) = store.refresh_report_days_step().await {
                 tracing::warn!(error = %e, "refreshing the report's daily roll-ups failed");
             }
         }

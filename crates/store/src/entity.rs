@@ -10,7 +10,7 @@ use crm::currency::Currency;
 use crm::duplicate;
 use crm::event::Event;
 use crm::product_row::{self, ProductRow};
-use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord};
+use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, ReportQuery, TouchRecord};
 use crm::tracking::{
     Binding as TraceBinding, ChannelRule, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal,
     Source, Trace, TraceChannel, TraceData, TrackingSettings,
@@ -650,39 +650,16 @@ impl Storage for Tx {
         self.si_delete_trace(portal_id, trace_id).await
     }
 
-    async fn report_groups(
-        &mut self,
-        portal_id: i64,
-        kind: EntityKind,
-        from: i64,
-        to: i64,
-        group_by: GroupBy,
-        by_responsible: bool,
-    ) -> Result<Vec<RecordGroup>, ApiError> {
-        self.report_groups_sql(portal_id, kind, from, to, group_by, by_responsible)
-            .await
+    async fn report_groups(&mut self, q: &ReportQuery) -> Result<Vec<RecordGroup>, ApiError> {
+        self.report_groups_sql(q).await
     }
 
     async fn report_touches(
         &mut self,
-        portal_id: i64,
-        kind: EntityKind,
-        from: i64,
-        to: i64,
+        q: &ReportQuery,
         window_secs: i64,
-        group_by: GroupBy,
-        by_responsible: bool,
     ) -> Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError> {
-        self.report_touches_sql(
-            portal_id,
-            kind,
-            from,
-            to,
-            window_secs,
-            group_by,
-            by_responsible,
-        )
-        .await
+        self.report_touches_sql(q, window_secs).await
     }
 
     async fn report_visits(

@@ -279,24 +279,47 @@ impl Store {
         }
     }
 
-    /// Brings the report's daily roll-ups up to date: recomputes every day marked dirty, in
-    /// transactions of a bounded size, until no marks are left (or another process is doing it,
-    /// on PostgreSQL). Returns the number of marks taken. Reports are exact without it (dirty
-    /// days are read from the records); it keeps them fast. See `report.rs`.
-    pub async fn refresh_report_days(&self) -> Result<usize, ApiError> {
+    /// One step of keeping the report's daily roll-ups current: recomputes a bounded number of
+    /// days marked dirty (see `Tx::refresh_report_days`) in one transaction. Returns the days
+    /// recomputed and the days still dirty. Reports are exact without it (dirty days are read
+    /// from the records); it keeps long ranges fast. The server runs it every few seconds.
+    pub async fn refresh_report_days_step(&self) -> Result<(usize, usize), ApiError> {
         let pending = self
             .read(|tx| Box::pin(async move { tx.report_days_pending().await }))
             .await?;
         if !pending {
-            return Ok(0);
+            return Ok((0, 0));
         }
+        match &*self.inner {
+            // REPEATABLE READ: see `Tx::refresh_report_days`.
+            Inner::Postgres { pool } => {
+                let tx = pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                    .await
+                    .map(Tx::postgres)
+                    .map_err(|e| tx::db_error(e, "BEGIN REPEATABLE READ"))?;
+                Self::run(tx, |tx| {
+                    Box::pin(async move { tx.refresh_report_days().await })
+                })
+                .await
+            }
+            Inner::Sqlite { writer, .. } => {
+                writer
+                    .submit(|tx| Box::pin(async move { tx.refresh_report_days().await }))
+                    .await
+            }
+        }
+    }
+
+    /// Steps of `refresh_report_days_step` until no day is dirty (or another process holds the
+    /// refresher's lock, on PostgreSQL); returns the days recomputed. For tests, the benchmark
+    /// and tools; the server steps on a timer instead, so that writes go on meanwhile.
+    pub async fn refresh_report_days(&self) -> Result<usize, ApiError> {
         let mut total = 0;
         loop {
-            let taken = self
-                .write(|tx| Box::pin(async move { tx.refresh_report_days().await }))
-                .await?;
-            total += taken;
-            if taken < report::REFRESH_BATCH as usize {
+            let (done, left) = self.refresh_report_days_step().await?;
+            total += done;
+            if done == 0 || left == 0 {
                 return Ok(total);
             }
         }

@@ -13,10 +13,10 @@
 use crate::tx::{val, Tx};
 use crate::Backend;
 use bx_wire::ApiError;
-use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord, TraceTouch};
+use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, ReportQuery, TouchRecord, TraceTouch};
 use crm::EntityKind;
 use sea_query::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 /// The table and success-semantics column of the record types the report counts.
 fn report_table(kind: EntityKind) -> Option<(&'static str, &'static str)> {
@@ -42,6 +42,9 @@ fn refresh_assignments(table: &str, et: i64, backend: Backend) -> String {
     let own = format!(
         "b.portal_id = {table}.portal_id AND b.entity_type_id = {et} AND b.entity_id = {table}.id"
     );
+    // CROSS JOIN fixes SQLite's join order to the record's bindings first (PostgreSQL plans it
+    // freely): otherwise SQLite may start from the portal's every link or trace (docs/performance.md,
+    // report finding 6).
     let concat = match backend {
         Backend::Sqlite => "group_concat",
         Backend::Postgres => "string_agg",
@@ -54,12 +57,14 @@ fn refresh_assignments(table: &str, et: i64, backend: Backend) -> String {
          (tracking_touches, tracking_path) = (\
          SELECT COUNT(*), CASE WHEN COUNT(*) > 1 THEN {concat}(x.id || ',' || x.created_at || ',' \
          || x.source_id || ',' || x.channel_group, ';') END FROM (\
-         SELECT t.id, t.created_at, t.source_id, t.channel_group FROM crm_trace_entity b \
-         JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id WHERE {own} \
+         SELECT t.id, t.created_at, t.source_id, t.channel_group \
+         FROM crm_trace_entity b CROSS JOIN si_trace t \
+         WHERE {own} AND t.portal_id = b.portal_id AND t.id = b.trace_id \
          UNION \
-         SELECT c.id, c.created_at, c.source_id, c.channel_group FROM crm_trace_entity b \
-         JOIN si_trace_link l ON l.portal_id = b.portal_id AND l.parent_trace_id = b.trace_id \
-         JOIN si_trace c ON c.portal_id = l.portal_id AND c.id = l.child_trace_id WHERE {own}) x)"
+         SELECT c.id, c.created_at, c.source_id, c.channel_group \
+         FROM crm_trace_entity b CROSS JOIN si_trace_link l CROSS JOIN si_trace c \
+         WHERE {own} AND l.portal_id = b.portal_id AND l.parent_trace_id = b.trace_id \
+         AND c.portal_id = l.portal_id AND c.id = l.child_trace_id) x)"
     )
 }
 
@@ -148,10 +153,8 @@ const DAY: i64 = 86_400;
 /// More separate stretches of records to read than this and a report reads the whole range from
 /// the records (just after many days were written, before the refresher has caught up).
 const MAX_RAW_STRETCHES: usize = 16;
-/// Dirty marks one refresher transaction takes on.
-pub(crate) const REFRESH_BATCH: i64 = 5_000;
-/// Ids per `DELETE … IN (…)`.
-const DELETE_CHUNK: usize = 500;
+/// Days one refresher transaction recomputes (it holds SQLite's only writer meanwhile).
+const REFRESH_DAYS: usize = 32;
 
 /// How a report reads `[from, to)`: day ranges `[a, b)` from the roll-ups, second ranges from the
 /// records.
@@ -320,20 +323,23 @@ impl Tx {
         Ok(plan(from, to, &dirty))
     }
 
-    /// Per-group sums of the records created in `[from, to)`: `key` groups a record, `only`
-    /// selects records; `rollup_key` / `rollup_only` say the same of roll-up rows (`None`: the
-    /// roll-ups cannot answer, read every record).
-    #[allow(clippy::too_many_arguments)]
+    /// Per-group sums of the records `q` selects: `key` groups a record, `only` selects records;
+    /// `rollup_key` / `rollup_only` say the same of roll-up rows (`None`: the roll-ups cannot
+    /// answer, read every record).
     async fn record_groups(
         &mut self,
-        portal_id: i64,
-        kind: EntityKind,
-        (from, to): (i64, i64),
-        group_by: GroupBy,
-        by_responsible: bool,
+        q: &ReportQuery,
         (key, only): (&str, &str),
         rollup: Option<(&str, &str)>,
     ) -> Result<Vec<RecordGroup>, ApiError> {
+        let ReportQuery {
+            portal_id,
+            kind,
+            from,
+            to,
+            group_by,
+            by_responsible,
+        } = *q;
         let Some((table, semantic)) = report_table(kind) else {
             return Ok(vec![]);
         };
@@ -376,42 +382,23 @@ impl Tx {
 
     pub(crate) async fn report_groups_sql(
         &mut self,
-        portal_id: i64,
-        kind: EntityKind,
-        from: i64,
-        to: i64,
-        group_by: GroupBy,
-        by_responsible: bool,
+        q: &ReportQuery,
     ) -> Result<Vec<RecordGroup>, ApiError> {
-        let (key, rollup_key) = match group_by {
+        let (key, rollup_key) = match q.group_by {
             GroupBy::Source => ("COALESCE(tracking_source_id, 0)", "source_id"),
             GroupBy::Channel => ("COALESCE(tracking_channel, 'unassigned')", "channel"),
         };
-        self.record_groups(
-            portal_id,
-            kind,
-            (from, to),
-            group_by,
-            by_responsible,
-            (key, "1 = 1"),
-            Some((rollup_key, "1 = 1")),
-        )
-        .await
+        self.record_groups(q, (key, "1 = 1"), Some((rollup_key, "1 = 1")))
+            .await
     }
 
     /// Touch models (see `crm::Storage::report_touches`).
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn report_touches_sql(
         &mut self,
-        portal_id: i64,
-        kind: EntityKind,
-        from: i64,
-        to: i64,
+        q: &ReportQuery,
         window_secs: i64,
-        group_by: GroupBy,
-        by_responsible: bool,
     ) -> Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError> {
-        let Some((table, semantic)) = report_table(kind) else {
+        let Some((table, semantic)) = report_table(q.kind) else {
             return Ok((vec![], vec![]));
         };
         // At most one touch: its group when it lies in the window, else none (every model gives
@@ -419,7 +406,7 @@ impl Tx {
         let inside = format!(
             "tracking_touches = 1 AND tracking_at >= date_create - {window_secs} AND tracking_at <= date_create"
         );
-        let key = match group_by {
+        let key = match q.group_by {
             GroupBy::Source => format!("CASE WHEN {inside} THEN COALESCE(tracking_source_id, 0) ELSE 0 END"),
             GroupBy::Channel => format!(
                 "CASE WHEN {inside} THEN COALESCE(tracking_channel, 'unassigned') ELSE 'unassigned' END"
@@ -428,7 +415,7 @@ impl Tx {
         // In the roll-ups the touch class says it: a lone touch lies in a window of N whole days
         // (N <= 365) exactly when its class is 0..=N.
         let days = window_secs / DAY;
-        let rollup_key = match group_by {
+        let rollup_key = match q.group_by {
             GroupBy::Source => {
                 format!("CASE WHEN touch >= 0 AND touch <= {days} THEN source_id ELSE 0 END")
             }
@@ -439,17 +426,13 @@ impl Tx {
         let exact = window_secs >= 0 && window_secs % DAY == 0 && days <= 365;
         let groups = self
             .record_groups(
-                portal_id,
-                kind,
-                (from, to),
-                group_by,
-                by_responsible,
+                q,
                 (&key, "tracking_touches <= 1"),
                 exact.then_some((rollup_key.as_str(), "touch <> -1")),
             )
             .await?;
         let records = self
-            .touch_records(portal_id, table, semantic, from, to)
+            .touch_records(q.portal_id, table, semantic, q.from, q.to)
             .await?;
         Ok((groups, records))
     }
@@ -536,11 +519,16 @@ impl Tx {
             .is_empty())
     }
 
-    /// Recomputes the roll-ups of the days marked dirty (at most [`REFRESH_BATCH`] marks, oldest
-    /// first) from the records and deletes those marks; returns how many marks it took. Marks
-    /// appended meanwhile by other transactions stay for the next call. PostgreSQL: one refresher
-    /// at a time across processes (an advisory lock; a second one returns 0 at once).
-    pub async fn refresh_report_days(&mut self) -> Result<usize, ApiError> {
+    /// One step of the refresher: recomputes from the records the roll-ups of up to
+    /// [`REFRESH_DAYS`] marked days (those marked longest ago first) and deletes the marks it saw
+    /// of them; the marks of every other day are collapsed to the newest one (the day stays
+    /// dirty). Marks appended meanwhile by other transactions are not seen and stay. Returns the
+    /// number of days recomputed and of days still dirty.
+    ///
+    /// PostgreSQL: must run in a REPEATABLE READ transaction (every statement sees the snapshot
+    /// the marks were read in, so a mark committed later is never deleted), one refresher at a
+    /// time across processes (an advisory lock; a second one does nothing).
+    pub(crate) async fn refresh_report_days(&mut self) -> Result<(usize, usize), ApiError> {
         if self.backend() == Backend::Postgres {
             let got = self
                 .fetch_sql(
@@ -549,32 +537,40 @@ impl Tx {
                 )
                 .await?;
             if !got.first().is_some_and(|r| val::flag(&r[0])) {
-                return Ok(0);
+                return Ok((0, 0));
             }
         }
-        let marks = self
+        let mut days: Vec<[i64; 6]> = self
             .fetch_sql(
-                "SELECT id, portal_id, entity_type_id, day FROM si_report_dirty ORDER BY id LIMIT ?",
-                vec![REFRESH_BATCH.into()],
+                "SELECT portal_id, entity_type_id, day, MIN(id), MAX(id), COUNT(*) \
+                 FROM si_report_dirty GROUP BY portal_id, entity_type_id, day",
+                vec![],
             )
-            .await?;
-        let days: BTreeSet<(i64, i64, i64)> = marks
+            .await?
             .iter()
-            .map(|r| (val::int(&r[1]), val::int(&r[2]), val::int(&r[3])))
+            .map(|r| std::array::from_fn(|i| val::int(&r[i])))
             .collect();
-        for (portal_id, et, day) in days {
-            self.recompute_day(portal_id, et, day).await?;
-        }
-        let ids: Vec<i64> = marks.iter().map(|r| val::int(&r[0])).collect();
-        for chunk in ids.chunks(DELETE_CHUNK) {
-            let list = vec!["?"; chunk.len()].join(", ");
+        days.sort_by_key(|d| d[3]);
+        let recompute = days.len().min(REFRESH_DAYS);
+        for (i, [portal_id, et, day, _, max_id, count]) in days.iter().copied().enumerate() {
+            let op = if i < recompute {
+                self.recompute_day(portal_id, et, day).await?;
+                "<="
+            } else if count > 1 {
+                "<"
+            } else {
+                continue;
+            };
             self.exec_sql(
-                &format!("DELETE FROM si_report_dirty WHERE id IN ({list})"),
-                chunk.iter().map(|id| (*id).into()).collect(),
+                &format!(
+                    "DELETE FROM si_report_dirty WHERE portal_id = ? AND entity_type_id = ? \
+                     AND day = ? AND id {op} ?"
+                ),
+                vec![portal_id.into(), et.into(), day.into(), max_id.into()],
             )
             .await?;
         }
-        Ok(marks.len())
+        Ok((recompute, days.len() - recompute))
     }
 
     /// Rebuilds one day's roll-up rows of entity type `et` (0 = visits) from the records.

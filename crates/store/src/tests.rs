@@ -2803,7 +2803,7 @@ on_both_backends!(report_days_follow_writes);
 /// traces, the refresher sums marked days and clears their marks, a write that changes nothing the
 /// report reads marks nothing, and the report reads the same sums either way.
 async fn report_days_follow_writes(store: Store) {
-    use crm::tracking::report::{GroupBy, GroupKey};
+    use crm::tracking::report::{GroupBy, GroupKey, ReportQuery};
     use crm::tracking::TraceData;
     const DAY: i64 = 86_400;
     let d0 = 20_500 * DAY; // 2026-02-16 00:00 UTC
@@ -2830,8 +2830,15 @@ async fn report_days_follow_writes(store: Store) {
         store
             .read(move |tx| {
                 Box::pin(async move {
-                    tx.report_groups(1, LEAD, d0 - DAY, d0 + 3 * DAY, GroupBy::Source, true)
-                        .await
+                    let q = ReportQuery {
+                        portal_id: 1,
+                        kind: LEAD,
+                        from: d0 - DAY,
+                        to: d0 + 3 * DAY,
+                        group_by: GroupBy::Source,
+                        by_responsible: true,
+                    };
+                    tx.report_groups(&q).await
                 })
             })
             .await
@@ -2967,4 +2974,41 @@ async fn report_days_follow_writes(store: Store) {
     store.refresh_report_days().await.unwrap();
     let after = groups(store.clone()).await;
     assert_eq!((after[0].count, after[0].sum), (2, 25.0));
+
+    // Many dirty days (an import): a step recomputes a bounded number of days, the longest
+    // marked first, and collapses the marks of the others to one each; steps then finish.
+    store
+        .write(move |tx| {
+            Box::pin(async move {
+                for i in 0..40 {
+                    let at = d0 + (10 + i) * DAY;
+                    let id = tx
+                        .insert_entity(
+                            LEAD,
+                            1,
+                            vec![
+                                ("title", DbValue::Text("r".into())),
+                                ("date_create", DbValue::Int(at)),
+                                ("date_modify", DbValue::Int(at)),
+                                ("created_by_id", DbValue::Int(1)),
+                                ("status_id", DbValue::Text("NEW".into())),
+                            ],
+                            None,
+                        )
+                        .await?;
+                    tx.update_entity(LEAD, 1, id, vec![("opportunity", DbValue::Real(1.0))], None)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(marks(store.clone()).await.len(), 80);
+    assert_eq!(store.refresh_report_days_step().await.unwrap(), (32, 8));
+    let left = marks(store.clone()).await;
+    let want: Vec<(i64, i64)> = (32..40).map(|i| (1, d0 / DAY + 10 + i)).collect();
+    assert_eq!(left, want);
+    assert_eq!(store.refresh_report_days().await.unwrap(), 8);
+    assert!(marks(store.clone()).await.is_empty());
 }

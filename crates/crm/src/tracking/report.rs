@@ -76,6 +76,18 @@ impl GroupKey {
     }
 }
 
+/// What storage sums for a report: the records of one type created in `[from, to)` (Unix
+/// seconds), grouped by `group_by` and, when `by_responsible`, per `ASSIGNED_BY_ID`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportQuery {
+    pub portal_id: i64,
+    pub kind: EntityKind,
+    pub from: i64,
+    pub to: i64,
+    pub group_by: GroupBy,
+    pub by_responsible: bool,
+}
+
 /// Per-group sums of one record type computed by the database (model `bitrix`): records created
 /// in the range whose effective trace falls in `key`, per responsible (when asked) and currency.
 #[derive(Debug, Clone, PartialEq)]
@@ -726,31 +738,20 @@ pub async fn get<S: Storage>(
     let visits = s.report_visits(portal, start, end, req.group_by).await?;
     tally.add_visits(&visits);
     for family in Family::ALL {
+        let q = ReportQuery {
+            portal_id: portal,
+            kind: family.kind(),
+            from: start,
+            to: end,
+            group_by: req.group_by,
+            by_responsible: req.by_responsible,
+        };
         if req.model == Model::Bitrix {
-            let groups = s
-                .report_groups(
-                    portal,
-                    family.kind(),
-                    start,
-                    end,
-                    req.group_by,
-                    req.by_responsible,
-                )
-                .await?;
+            let groups = s.report_groups(&q).await?;
             tally.add_groups(family, &groups, &rates, req.by_responsible);
         } else {
             let window = settings.attribution_window_days * 86_400;
-            let (groups, records) = s
-                .report_touches(
-                    portal,
-                    family.kind(),
-                    start,
-                    end,
-                    window,
-                    req.group_by,
-                    req.by_responsible,
-                )
-                .await?;
+            let (groups, records) = s.report_touches(&q, window).await?;
             tally.add_groups(family, &groups, &rates, req.by_responsible);
             tally.add_records(
                 family,

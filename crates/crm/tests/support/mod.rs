@@ -11,7 +11,7 @@ use crm::eval::{self, RowAccess};
 use crm::event::Event;
 use crm::product_row::ProductRow;
 use crm::query::{Binding, Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status, UfCol};
-use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, TouchRecord, TraceTouch};
+use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, ReportQuery, TouchRecord, TraceTouch};
 use crm::tracking::{
     Binding as TraceBinding, ChannelRule, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal,
     Source, Trace, TraceChannel, TraceData, TrackingSettings,
@@ -1196,16 +1196,16 @@ impl Storage for MemStore {
         Ok(self.traces.remove(&(portal_id, trace_id)).is_some())
     }
 
-    async fn report_groups(
-        &mut self,
-        portal_id: i64,
-        kind: EntityKind,
-        from: i64,
-        to: i64,
-        group_by: GroupBy,
-        by_responsible: bool,
-    ) -> Result<Vec<RecordGroup>, ApiError> {
+    async fn report_groups(&mut self, q: &ReportQuery) -> Result<Vec<RecordGroup>, ApiError> {
         self.calls.push("report_groups");
+        let ReportQuery {
+            portal_id,
+            kind,
+            from,
+            to,
+            group_by,
+            by_responsible,
+        } = *q;
         if !matches!(kind, EntityKind::Lead | EntityKind::Deal) {
             return Ok(vec![]);
         }
@@ -1226,15 +1226,18 @@ impl Storage for MemStore {
 
     async fn report_touches(
         &mut self,
-        portal_id: i64,
-        kind: EntityKind,
-        from: i64,
-        to: i64,
+        q: &ReportQuery,
         window_secs: i64,
-        group_by: GroupBy,
-        by_responsible: bool,
     ) -> Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError> {
         self.calls.push("report_touches");
+        let ReportQuery {
+            portal_id,
+            kind,
+            from,
+            to,
+            group_by,
+            by_responsible,
+        } = *q;
         if !matches!(kind, EntityKind::Lead | EntityKind::Deal) {
             return Ok((vec![], vec![]));
         }

@@ -138,26 +138,30 @@ ALTER TABLE crm_deal ADD COLUMN tracking_path TEXT COLLATE "C";
 UPDATE crm_lead r SET (tracking_touches, tracking_path) = (
     SELECT COUNT(*), CASE WHEN COUNT(*) > 1 THEN string_agg(x.id || ',' || x.created_at || ','
         || x.source_id || ',' || x.channel_group, ';') END
-    FROM (SELECT t.id, t.created_at, t.source_id, t.channel_group FROM crm_trace_entity b
-          JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id
+    FROM (SELECT t.id, t.created_at, t.source_id, t.channel_group
+          FROM crm_trace_entity b CROSS JOIN si_trace t
           WHERE b.portal_id = r.portal_id AND b.entity_type_id = 1 AND b.entity_id = r.id
+            AND t.portal_id = b.portal_id AND t.id = b.trace_id
           UNION
-          SELECT c.id, c.created_at, c.source_id, c.channel_group FROM crm_trace_entity b
-          JOIN si_trace_link l ON l.portal_id = b.portal_id AND l.parent_trace_id = b.trace_id
-          JOIN si_trace c ON c.portal_id = l.portal_id AND c.id = l.child_trace_id
-          WHERE b.portal_id = r.portal_id AND b.entity_type_id = 1 AND b.entity_id = r.id) x)
+          SELECT c.id, c.created_at, c.source_id, c.channel_group
+          FROM crm_trace_entity b CROSS JOIN si_trace_link l CROSS JOIN si_trace c
+          WHERE b.portal_id = r.portal_id AND b.entity_type_id = 1 AND b.entity_id = r.id
+            AND l.portal_id = b.portal_id AND l.parent_trace_id = b.trace_id
+            AND c.portal_id = l.portal_id AND c.id = l.child_trace_id) x)
 WHERE tracking_touches > 1;
 UPDATE crm_deal r SET (tracking_touches, tracking_path) = (
     SELECT COUNT(*), CASE WHEN COUNT(*) > 1 THEN string_agg(x.id || ',' || x.created_at || ','
         || x.source_id || ',' || x.channel_group, ';') END
-    FROM (SELECT t.id, t.created_at, t.source_id, t.channel_group FROM crm_trace_entity b
-          JOIN si_trace t ON t.portal_id = b.portal_id AND t.id = b.trace_id
+    FROM (SELECT t.id, t.created_at, t.source_id, t.channel_group
+          FROM crm_trace_entity b CROSS JOIN si_trace t
           WHERE b.portal_id = r.portal_id AND b.entity_type_id = 2 AND b.entity_id = r.id
+            AND t.portal_id = b.portal_id AND t.id = b.trace_id
           UNION
-          SELECT c.id, c.created_at, c.source_id, c.channel_group FROM crm_trace_entity b
-          JOIN si_trace_link l ON l.portal_id = b.portal_id AND l.parent_trace_id = b.trace_id
-          JOIN si_trace c ON c.portal_id = l.portal_id AND c.id = l.child_trace_id
-          WHERE b.portal_id = r.portal_id AND b.entity_type_id = 2 AND b.entity_id = r.id) x)
+          SELECT c.id, c.created_at, c.source_id, c.channel_group
+          FROM crm_trace_entity b CROSS JOIN si_trace_link l CROSS JOIN si_trace c
+          WHERE b.portal_id = r.portal_id AND b.entity_type_id = 2 AND b.entity_id = r.id
+            AND l.portal_id = b.portal_id AND l.parent_trace_id = b.trace_id
+            AND c.portal_id = l.portal_id AND c.id = l.child_trace_id) x)
 WHERE tracking_touches > 1;
 
 -- The multi-touch records of a range with everything the touch models read.
