@@ -7,6 +7,7 @@ use crate::entity::EntityKind;
 use crate::event::Event;
 use crate::product_row::ProductRow;
 use crate::query::{Binding, DbValue, ListQuery, Multifield, Row, Status};
+use crate::tracking::attribution::Model;
 use crate::tracking::report::{GroupBy, GroupKey, RecordGroup, ReportQuery, TouchRecord};
 use crate::tracking::{
     Binding as TraceBinding, ChannelRule, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal,
@@ -469,14 +470,16 @@ pub trait Storage: Send {
         q: &ReportQuery,
     ) -> impl Future<Output = Result<Vec<RecordGroup>, ApiError>> + Send;
 
-    /// Touch models (§13): records with at most one touch (bindings plus their previous visits)
-    /// summed as by `report_groups`, each under its touch's group when the touch lies in
-    /// `[DATE_CREATE − window_secs, DATE_CREATE]` and under source 0 / `unassigned` otherwise
-    /// (every model gives a lone touch all the credit); and every other record with its touches
-    /// (each trace once), for the caller to weigh.
+    /// Touch models (§13) under `model`: per-group credit sums (as by `report_groups`, counts
+    /// fractional), and the records the caller must weigh itself, each with its touches (each
+    /// trace once). Storage may sum records under `model` itself (daily roll-ups) and must at
+    /// least sum records with at most one touch: such a record is credited to its touch's group
+    /// when the touch lies in `[DATE_CREATE − window_secs, DATE_CREATE]` and to source 0 /
+    /// `unassigned` otherwise (every model gives a lone touch all the credit).
     fn report_touches(
         &mut self,
         q: &ReportQuery,
+        model: Model,
         window_secs: i64,
     ) -> impl Future<Output = Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError>> + Send;
 

@@ -16,6 +16,7 @@ backend_tests!(
     bitrix_by_source,
     bitrix_by_channel_and_responsible,
     touch_models,
+    window_change,
     expenses,
     range_and_time_zone,
     follows_api_changes,
@@ -413,6 +414,34 @@ fn credits(model: &str) -> Vec<(&'static str, Vec<(i64, f64)>)> {
         ("d2", vec![(3, 1.0)]),
         ("d3", vec![(0, 1.0)]),
     ]
+}
+
+/// A new attribution window re-credits every record under the touch models, whether its day is
+/// read from the records or from the daily roll-ups (which the change marks dirty).
+async fn window_change(b: Backend) {
+    let app = spawn_app(b).await;
+    seed(&app).await;
+    let params = ranged(json!({"model": "linear", "groupBy": "source"}));
+    let before = report(&app, params.clone()).await;
+    // Y0 (instagram, T0 − 40 days) enters the window of L2 (created T0 + 1 day).
+    app.running
+        .state
+        .store()
+        .write(|tx| {
+            Box::pin(async move {
+                let settings = crm::tracking::TrackingSettings {
+                    attribution_window_days: 60,
+                    ..crm::tracking::TrackingSettings::default()
+                };
+                tx.set_tracking_settings(1, &settings).await
+            })
+        })
+        .await
+        .unwrap();
+    let after = report(&app, params).await;
+    let instagram = |out: &Value| num(&row(out, "source_id", json!(3))["leads"]);
+    assert_eq!(instagram(&before), 0.0);
+    assert!((instagram(&after) - 1.0 / 3.0).abs() < 1e-3, "{after}");
 }
 
 async fn touch_models(b: Backend) {

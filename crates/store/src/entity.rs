@@ -10,6 +10,7 @@ use crm::currency::Currency;
 use crm::duplicate;
 use crm::event::Event;
 use crm::product_row::{self, ProductRow};
+use crm::tracking::attribution::Model;
 use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, ReportQuery, TouchRecord};
 use crm::tracking::{
     Binding as TraceBinding, ChannelRule, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal,
@@ -657,9 +658,10 @@ impl Storage for Tx {
     async fn report_touches(
         &mut self,
         q: &ReportQuery,
+        model: Model,
         window_secs: i64,
     ) -> Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError> {
-        self.report_touches_sql(q, window_secs).await
+        self.report_touches_sql(q, model, window_secs).await
     }
 
     async fn report_visits(

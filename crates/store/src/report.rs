@@ -13,7 +13,11 @@
 use crate::tx::{val, Tx};
 use crate::Backend;
 use bx_wire::ApiError;
-use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, ReportQuery, TouchRecord, TraceTouch};
+use crm::tracking::attribution::{Model, DEFAULT_HALF_LIFE_SECS};
+use crm::tracking::report::{
+    touch_credits, GroupBy, GroupKey, RecordGroup, ReportQuery, TouchRecord, TraceTouch,
+};
+use crm::tracking::ChannelGroup;
 use crm::EntityKind;
 use sea_query::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -108,13 +112,13 @@ fn aggregate_sql(
     )
 }
 
-/// The same sums from the daily roll-ups of `[?, ?)` (days) for entity type `?`.
-fn rollup_sql(key: &str, only: &str) -> String {
+/// The same sums from the roll-ups: `key` of rows of one split, model and period, days `[?, ?)`.
+fn rollup_sql(key: &str) -> String {
     format!(
-        "SELECT {key}, currency_id, assigned_by_id, CAST(SUM(n) AS BIGINT), SUM(amount), \
-         CAST(SUM(won) AS BIGINT), SUM(won_amount) FROM si_report_day \
-         WHERE portal_id = ? AND entity_type_id = ? AND split = ? AND day >= ? AND day < ? \
-         AND {only} GROUP BY {key}, currency_id, assigned_by_id"
+        "SELECT {key}, currency_id, assigned_by_id, SUM(n), SUM(amount), SUM(won), \
+         SUM(won_amount) FROM si_report_day WHERE portal_id = ? AND entity_type_id = ? \
+         AND split = ? AND model = ? AND period = ? AND day >= ? AND day < ? \
+         GROUP BY {key}, currency_id, assigned_by_id"
     )
 }
 
@@ -136,16 +140,46 @@ fn add_groups(
                 key,
                 currency,
                 assigned_by_id: assigned,
-                count: 0,
+                count: 0.0,
                 sum: 0.0,
-                won: 0,
+                won: 0.0,
                 won_sum: 0.0,
             });
-        g.count += val::int(&r[3]);
+        g.count += val::opt_real(&r[3]).unwrap_or(0.0);
         g.sum += val::opt_real(&r[4]).unwrap_or(0.0);
-        g.won += val::int(&r[5]);
+        g.won += val::opt_real(&r[5]).unwrap_or(0.0);
         g.won_sum += val::opt_real(&r[6]).unwrap_or(0.0);
     }
+}
+
+/// The roll-ups' `model` column: the position in `Model::ALL` (0 = `bitrix`).
+fn model_index(model: Model) -> i64 {
+    Model::ALL.iter().position(|m| *m == model).unwrap_or(0) as i64
+}
+
+/// Days per `period` 1 roll-up row (its `day` is a multiple of this).
+const BLOCK: i64 = 32;
+
+/// Roll-up day ranges as `(period, first, end)` pieces: whole blocks of [`BLOCK`] days from
+/// period 1 rows, the days around them from period 0 rows.
+fn pieces(days: &[(i64, i64)]) -> Vec<(i64, i64, i64)> {
+    let mut out = Vec::new();
+    for &(a, b) in days {
+        let (fb, lb) = (
+            (a + BLOCK - 1).div_euclid(BLOCK) * BLOCK,
+            b.div_euclid(BLOCK) * BLOCK,
+        );
+        if fb < lb {
+            out.extend(
+                [(0, a, fb), (1, fb, lb), (0, lb, b)]
+                    .into_iter()
+                    .filter(|p| p.1 < p.2),
+            );
+        } else {
+            out.push((0, a, b));
+        }
+    }
+    out
 }
 
 /// One day in seconds; roll-up days are `unix seconds / DAY`.
@@ -154,7 +188,9 @@ const DAY: i64 = 86_400;
 /// the records (just after many days were written, before the refresher has caught up).
 const MAX_RAW_STRETCHES: usize = 16;
 /// Days one refresher transaction recomputes (it holds SQLite's only writer meanwhile).
-const REFRESH_DAYS: usize = 32;
+const REFRESH_DAYS: usize = 16;
+/// Roll-up rows per multi-row INSERT.
+const INSERT_ROWS: usize = 500;
 
 /// How a report reads `[from, to)`: day ranges `[a, b)` from the roll-ups, second ranges from the
 /// records.
@@ -209,12 +245,6 @@ fn plan(from: i64, to: i64, dirty: &[i64]) -> Plan {
     }
     Plan { rollup_days, raw }
 }
-
-/// The roll-up `touch` class of a record (see migration 0012).
-const TOUCH_CLASS: &str = "CASE WHEN tracking_touches > 1 THEN -1 \
-     WHEN tracking_touches = 1 AND tracking_at <= date_create THEN \
-     CASE WHEN date_create - tracking_at > 31536000 THEN 366 \
-     ELSE (date_create - tracking_at + 86399) / 86400 END ELSE -2 END";
 
 /// A trace for the bulk path: only what the report reads.
 #[derive(Debug, Clone)]
@@ -323,15 +353,15 @@ impl Tx {
         Ok(plan(from, to, &dirty))
     }
 
-    /// Per-group sums of the records `q` selects: `key` groups a record, `only` selects records;
-    /// `rollup_key` / `rollup_only` say the same of roll-up rows (`None`: the roll-ups cannot
-    /// answer, read every record).
+    /// Per-group sums of the records `q` selects, credited under `model`: whole clean days from
+    /// the roll-ups, the other stretches of the range from the records, where `key` groups a
+    /// record and `only` selects it. Returns the sums and the stretches read from the records.
     async fn record_groups(
         &mut self,
         q: &ReportQuery,
+        model: Model,
         (key, only): (&str, &str),
-        rollup: Option<(&str, &str)>,
-    ) -> Result<Vec<RecordGroup>, ApiError> {
+    ) -> Result<(Vec<RecordGroup>, Vec<(i64, i64)>), ApiError> {
         let ReportQuery {
             portal_id,
             kind,
@@ -341,34 +371,31 @@ impl Tx {
             by_responsible,
         } = *q;
         let Some((table, semantic)) = report_table(kind) else {
-            return Ok(vec![]);
+            return Ok((vec![], vec![]));
         };
         let et = kind.entity_type_id();
-        let plan = match rollup {
-            Some(_) => self.report_plan(portal_id, et, from, to).await?,
-            None => Plan {
-                rollup_days: vec![],
-                raw: vec![(from, to)],
-            },
-        };
+        let plan = self.report_plan(portal_id, et, from, to).await?;
         let mut groups = BTreeMap::new();
-        if let Some((rollup_key, rollup_only)) = rollup {
-            let sql = rollup_sql(rollup_key, rollup_only);
-            for (a, b) in &plan.rollup_days {
-                let rows = self
-                    .fetch_sql(
-                        &sql,
-                        vec![
-                            portal_id.into(),
-                            et.into(),
-                            i64::from(by_responsible).into(),
-                            (*a).into(),
-                            (*b).into(),
-                        ],
-                    )
-                    .await?;
-                add_groups(&mut groups, &rows, group_by, by_responsible);
-            }
+        let rollup = rollup_sql(match group_by {
+            GroupBy::Source => "source_id",
+            GroupBy::Channel => "channel",
+        });
+        for (period, a, b) in pieces(&plan.rollup_days) {
+            let rows = self
+                .fetch_sql(
+                    &rollup,
+                    vec![
+                        portal_id.into(),
+                        et.into(),
+                        i64::from(by_responsible).into(),
+                        model_index(model).into(),
+                        period.into(),
+                        a.into(),
+                        b.into(),
+                    ],
+                )
+                .await?;
+            add_groups(&mut groups, &rows, group_by, by_responsible);
         }
         let sql = aggregate_sql(table, semantic, key, by_responsible, only);
         for (a, b) in &plan.raw {
@@ -377,25 +404,28 @@ impl Tx {
                 .await?;
             add_groups(&mut groups, &rows, group_by, by_responsible);
         }
-        Ok(groups.into_values().collect())
+        Ok((groups.into_values().collect(), plan.raw))
     }
 
     pub(crate) async fn report_groups_sql(
         &mut self,
         q: &ReportQuery,
     ) -> Result<Vec<RecordGroup>, ApiError> {
-        let (key, rollup_key) = match q.group_by {
-            GroupBy::Source => ("COALESCE(tracking_source_id, 0)", "source_id"),
-            GroupBy::Channel => ("COALESCE(tracking_channel, 'unassigned')", "channel"),
+        let key = match q.group_by {
+            GroupBy::Source => "COALESCE(tracking_source_id, 0)",
+            GroupBy::Channel => "COALESCE(tracking_channel, 'unassigned')",
         };
-        self.record_groups(q, (key, "1 = 1"), Some((rollup_key, "1 = 1")))
-            .await
+        let (groups, _) = self.record_groups(q, Model::Bitrix, (key, "1 = 1")).await?;
+        Ok(groups)
     }
 
-    /// Touch models (see `crm::Storage::report_touches`).
+    /// Touch models (see `crm::Storage::report_touches`): clean days from the roll-ups (every
+    /// record credited under `model` by the refresher, with the window the portal has, which is
+    /// `window_secs`: a change of it marks every day), the other stretches from the records.
     pub(crate) async fn report_touches_sql(
         &mut self,
         q: &ReportQuery,
+        model: Model,
         window_secs: i64,
     ) -> Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError> {
         let Some((table, semantic)) = report_table(q.kind) else {
@@ -412,28 +442,16 @@ impl Tx {
                 "CASE WHEN {inside} THEN COALESCE(tracking_channel, 'unassigned') ELSE 'unassigned' END"
             ),
         };
-        // In the roll-ups the touch class says it: a lone touch lies in a window of N whole days
-        // (N <= 365) exactly when its class is 0..=N.
-        let days = window_secs / DAY;
-        let rollup_key = match q.group_by {
-            GroupBy::Source => {
-                format!("CASE WHEN touch >= 0 AND touch <= {days} THEN source_id ELSE 0 END")
-            }
-            GroupBy::Channel => format!(
-                "CASE WHEN touch >= 0 AND touch <= {days} THEN channel ELSE 'unassigned' END"
-            ),
-        };
-        let exact = window_secs >= 0 && window_secs % DAY == 0 && days <= 365;
-        let groups = self
-            .record_groups(
-                q,
-                (&key, "tracking_touches <= 1"),
-                exact.then_some((rollup_key.as_str(), "touch <> -1")),
-            )
+        let (groups, raw) = self
+            .record_groups(q, model, (&key, "tracking_touches <= 1"))
             .await?;
-        let records = self
-            .touch_records(q.portal_id, table, semantic, q.from, q.to)
-            .await?;
+        let mut records = Vec::new();
+        for (a, b) in raw {
+            records.extend(
+                self.touch_records(q.portal_id, table, semantic, a, b)
+                    .await?,
+            );
+        }
         Ok((groups, records))
     }
 
@@ -520,10 +538,11 @@ impl Tx {
     }
 
     /// One step of the refresher: recomputes from the records the roll-ups of up to
-    /// [`REFRESH_DAYS`] marked days (those marked longest ago first) and deletes the marks it saw
-    /// of them; the marks of every other day are collapsed to the newest one (the day stays
-    /// dirty). Marks appended meanwhile by other transactions are not seen and stay. Returns the
-    /// number of days recomputed and of days still dirty.
+    /// [`REFRESH_DAYS`] marked days (those marked longest ago first), then the 32-day blocks that
+    /// hold them, and deletes the marks it saw of them; the marks of every other day are
+    /// collapsed to the newest one (the day stays dirty). Marks appended meanwhile by other
+    /// transactions are not seen and stay. Returns the number of days recomputed and of days
+    /// still dirty.
     ///
     /// PostgreSQL: must run in a REPEATABLE READ transaction (every statement sees the snapshot
     /// the marks were read in, so a mark committed later is never deleted), one refresher at a
@@ -552,9 +571,13 @@ impl Tx {
             .collect();
         days.sort_by_key(|d| d[3]);
         let recompute = days.len().min(REFRESH_DAYS);
+        let mut blocks = std::collections::BTreeSet::new();
         for (i, [portal_id, et, day, _, max_id, count]) in days.iter().copied().enumerate() {
             let op = if i < recompute {
                 self.recompute_day(portal_id, et, day).await?;
+                if et != 0 {
+                    blocks.insert((portal_id, et, day.div_euclid(BLOCK) * BLOCK));
+                }
                 "<="
             } else if count > 1 {
                 "<"
@@ -570,10 +593,33 @@ impl Tx {
             )
             .await?;
         }
+        for (portal_id, et, first) in blocks {
+            self.recompute_block(portal_id, et, first).await?;
+        }
         Ok((recompute, days.len() - recompute))
     }
 
-    /// Rebuilds one day's roll-up rows of entity type `et` (0 = visits) from the records.
+    /// Marks every day of the portal's leads and deals dirty (their credits under the touch
+    /// models depend on the attribution window, which is changing).
+    pub(crate) async fn mark_every_report_day(&mut self, portal_id: i64) -> Result<(), ApiError> {
+        for (table, et) in [("crm_lead", 1), ("crm_deal", 2)] {
+            self.exec_sql(
+                &format!(
+                    "INSERT INTO si_report_dirty (portal_id, entity_type_id, day) \
+                     SELECT DISTINCT portal_id, {et}, date_create / 86400 FROM {table} \
+                     WHERE portal_id = ? AND date_create >= 0"
+                ),
+                vec![portal_id.into()],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds one day's roll-up rows of entity type `et` (0 = visits) from the records: per
+    /// split, model, source, channel group, currency and responsible, the credit, Σ, won credit
+    /// and won Σ, every record credited under `bitrix` and under each touch model (weighed by
+    /// `crm::tracking::report::touch_credits` with the portal's window, as a report does).
     async fn recompute_day(&mut self, portal_id: i64, et: i64, day: i64) -> Result<(), ApiError> {
         let (from, to) = (day * DAY, (day + 1) * DAY);
         if et == 0 {
@@ -596,29 +642,151 @@ impl Tx {
         else {
             return Ok(());
         };
-        self.exec_sql(
-            "DELETE FROM si_report_day WHERE portal_id = ? AND entity_type_id = ? \
-             AND split IN (0, 1) AND day = ?",
-            vec![portal_id.into(), et.into(), day.into()],
-        )
-        .await?;
-        for (split, assigned) in [(0, "0"), (1, "COALESCE(assigned_by_id, 0)")] {
-            self.exec_sql(
+        let window = self.si_settings(portal_id).await?.attribution_window_days * DAY;
+        let rows = self
+            .fetch_sql(
                 &format!(
-                    "INSERT INTO si_report_day (portal_id, entity_type_id, split, day, source_id, \
-                     channel, currency_id, assigned_by_id, touch, n, amount, won, won_amount) \
-                     SELECT portal_id, {et}, {split}, {day}, COALESCE(tracking_source_id, 0), \
-                     COALESCE(tracking_channel, 'unassigned'), COALESCE(currency_id, ''), \
-                     {assigned}, {TOUCH_CLASS}, COUNT(*), SUM(COALESCE(opportunity, 0)), \
-                     SUM(CASE WHEN {semantic} = 'S' THEN 1 ELSE 0 END), \
-                     SUM(CASE WHEN {semantic} = 'S' THEN COALESCE(opportunity, 0) ELSE 0 END) \
-                     FROM {table} WHERE portal_id = ? AND date_create >= ? AND date_create < ? \
-                     GROUP BY portal_id, 5, 6, 7, 8, 9"
+                    "SELECT id, date_create, tracking_source_id, tracking_channel, tracking_at, \
+                     tracking_touches, tracking_path, currency_id, opportunity, {semantic}, \
+                     assigned_by_id FROM {table} \
+                     WHERE portal_id = ? AND date_create >= ? AND date_create < ?"
                 ),
                 vec![portal_id.into(), from.into(), to.into()],
             )
             .await?;
+        type Key = (i64, i64, i64, String, String, i64);
+        let mut sums: BTreeMap<Key, [f64; 4]> = BTreeMap::new();
+        let unassigned = ChannelGroup::Unassigned.code();
+        for r in &rows {
+            let source = val::opt_int(&r[2]).unwrap_or(0);
+            let channel = val::opt_text(&r[3]).unwrap_or_else(|| unassigned.to_string());
+            let touches = match val::int(&r[5]) {
+                0 => vec![],
+                1 => val::opt_int(&r[4])
+                    .map(|at| TraceTouch {
+                        trace_id: 0,
+                        at,
+                        source_id: source,
+                        channel: channel.clone(),
+                    })
+                    .into_iter()
+                    .collect(),
+                _ => parse_path(&val::text(&r[6])),
+            };
+            let record = TouchRecord {
+                id: val::int(&r[0]),
+                created_at: val::int(&r[1]),
+                currency: val::opt_text(&r[7]),
+                amount: val::opt_real(&r[8]).unwrap_or(0.0),
+                won: val::opt_text(&r[9]).as_deref() == Some("S"),
+                assigned_by_id: val::opt_int(&r[10]),
+                touches,
+            };
+            let currency = record.currency.clone().unwrap_or_default();
+            let mut credits = vec![(0, source, channel.clone(), 1.0)];
+            for (m, model) in Model::ALL.iter().enumerate().skip(1) {
+                for (s, c, w) in touch_credits(&record, *model, window, DEFAULT_HALF_LIFE_SECS) {
+                    credits.push((m as i64, s, c.code().to_string(), w));
+                }
+            }
+            let won = if record.won { 1.0 } else { 0.0 };
+            for (model, s, c, w) in credits {
+                for (split, assigned) in [(0, 0), (1, record.assigned_by_id.unwrap_or(0))] {
+                    let sum = sums
+                        .entry((split, model, s, c.clone(), currency.clone(), assigned))
+                        .or_default();
+                    sum[0] += w;
+                    sum[1] += w * record.amount;
+                    sum[2] += w * won;
+                    sum[3] += w * won * record.amount;
+                }
+            }
         }
+        let models = (0..Model::ALL.len())
+            .map(|m| m.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.exec_sql(
+            &format!(
+                "DELETE FROM si_report_day WHERE portal_id = ? AND entity_type_id = ? \
+                 AND split IN (0, 1) AND model IN ({models}) AND period = 0 AND day = ?"
+            ),
+            vec![portal_id.into(), et.into(), day.into()],
+        )
+        .await?;
+        let sums: Vec<(Key, [f64; 4])> = sums.into_iter().collect();
+        for chunk in sums.chunks(INSERT_ROWS) {
+            let marks = vec!["(?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+            let mut args: Vec<Value> = Vec::with_capacity(chunk.len() * 13);
+            for ((split, model, s, c, currency, assigned), v) in chunk {
+                args.extend([
+                    portal_id.into(),
+                    et.into(),
+                    (*split).into(),
+                    (*model).into(),
+                    day.into(),
+                    (*s).into(),
+                    c.as_str().into(),
+                    currency.as_str().into(),
+                    (*assigned).into(),
+                    v[0].into(),
+                    v[1].into(),
+                    v[2].into(),
+                    v[3].into(),
+                ]);
+            }
+            self.exec_sql(
+                &format!(
+                    "INSERT INTO si_report_day (portal_id, entity_type_id, split, model, period, \
+                     day, source_id, channel, currency_id, assigned_by_id, n, amount, won, \
+                     won_amount) VALUES {marks}"
+                ),
+                args,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the period-1 rows of the [`BLOCK`] days from `first` from their day rows.
+    async fn recompute_block(
+        &mut self,
+        portal_id: i64,
+        et: i64,
+        first: i64,
+    ) -> Result<(), ApiError> {
+        let models = (0..Model::ALL.len())
+            .map(|m| m.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.exec_sql(
+            &format!(
+                "DELETE FROM si_report_day WHERE portal_id = ? AND entity_type_id = ? \
+                 AND split IN (0, 1) AND model IN ({models}) AND period = 1 AND day = ?"
+            ),
+            vec![portal_id.into(), et.into(), first.into()],
+        )
+        .await?;
+        self.exec_sql(
+            &format!(
+                "INSERT INTO si_report_day (portal_id, entity_type_id, split, model, period, day, \
+                 source_id, channel, currency_id, assigned_by_id, n, amount, won, won_amount) \
+                 SELECT portal_id, entity_type_id, split, model, 1, ?, source_id, channel, \
+                 currency_id, assigned_by_id, SUM(n), SUM(amount), SUM(won), SUM(won_amount) \
+                 FROM si_report_day WHERE portal_id = ? AND entity_type_id = ? \
+                 AND split IN (0, 1) AND model IN ({models}) AND period = 0 AND day >= ? AND day < ? \
+                 GROUP BY portal_id, entity_type_id, split, model, source_id, channel, \
+                 currency_id, assigned_by_id"
+            ),
+            vec![
+                first.into(),
+                portal_id.into(),
+                et.into(),
+                first.into(),
+                (first + BLOCK).into(),
+            ],
+        )
+        .await?;
         Ok(())
     }
 

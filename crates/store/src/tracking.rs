@@ -96,6 +96,13 @@ impl Tx {
         portal_id: i64,
         settings: &TrackingSettings,
     ) -> Result<(), ApiError> {
+        // The report's roll-ups credit touches within the window: a new window makes every day
+        // of the portal's leads and deals dirty (report.rs).
+        if self.si_settings(portal_id).await?.attribution_window_days
+            != settings.attribution_window_days
+        {
+            self.mark_every_report_day(portal_id).await?;
+        }
         self.exec_sql(
             "INSERT INTO si_settings (portal_id, use_attribution_window, attribution_window_days) \
              VALUES (?, ?, ?) ON CONFLICT (portal_id) DO UPDATE SET \

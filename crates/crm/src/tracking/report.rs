@@ -97,11 +97,12 @@ pub struct RecordGroup {
     pub assigned_by_id: Option<i64>,
     /// `CURRENCY_ID` of the records summed here.
     pub currency: Option<String>,
-    pub count: i64,
+    /// Records, or their credit under a touch model (fractional).
+    pub count: f64,
     /// Σ `OPPORTUNITY` (NULL counts as 0).
     pub sum: f64,
     /// Records in a success stage (`STATUS_SEMANTIC_ID` / `STAGE_SEMANTIC_ID` = `S`).
-    pub won: i64,
+    pub won: f64,
     pub won_sum: f64,
 }
 
@@ -397,9 +398,9 @@ impl Tally {
             let currency = g.currency.as_deref();
             let m = Metrics::credit(
                 family,
-                g.count as f64,
+                g.count,
                 rates.to_base(g.sum, currency),
-                g.won as f64,
+                g.won,
                 rates.to_base(g.won_sum, currency),
             );
             self.credit(g.key.clone(), g.assigned_by_id, by_responsible, m);
@@ -445,15 +446,14 @@ impl Tally {
     }
 }
 
-/// The credit of one record per group: its touches in the window, weighted by the model; no
-/// touch at all gives everything to source 0 / Unassigned.
-pub fn credits(
+/// The credit of one record per touch: `(source_id, channel group, weight)` of its touches in the
+/// window, weighted by the model; no touch at all gives everything to source 0 / Unassigned.
+pub fn touch_credits(
     r: &TouchRecord,
     model: Model,
-    group_by: GroupBy,
     window_secs: i64,
     half_life_secs: f64,
-) -> Vec<(GroupKey, f64)> {
+) -> Vec<(i64, ChannelGroup, f64)> {
     let mut traces: Vec<&TraceTouch> = r.touches.iter().collect();
     // Each trace once; a stable order for equal times (the older trace first).
     traces.sort_by_key(|t| (t.at, t.trace_id));
@@ -469,12 +469,26 @@ pub fn credits(
     let kept = attribution::touches_in_window(r.created_at, touches, window_secs);
     let weights = attribution::weights(model, r.created_at, &kept, half_life_secs);
     if kept.is_empty() || weights.len() != kept.len() {
-        return vec![(GroupKey::none(group_by), 1.0)];
+        return vec![(NO_SOURCE, ChannelGroup::Unassigned, 1.0)];
     }
     kept.iter()
         .zip(weights)
         .filter(|(_, w)| *w != 0.0)
-        .map(|(t, w)| (GroupKey::of(group_by, t.source_id, t.channel.code()), w))
+        .map(|(t, w)| (t.source_id, t.channel, w))
+        .collect()
+}
+
+/// [`touch_credits`] per group.
+pub fn credits(
+    r: &TouchRecord,
+    model: Model,
+    group_by: GroupBy,
+    window_secs: i64,
+    half_life_secs: f64,
+) -> Vec<(GroupKey, f64)> {
+    touch_credits(r, model, window_secs, half_life_secs)
+        .into_iter()
+        .map(|(source_id, channel, w)| (GroupKey::of(group_by, source_id, channel.code()), w))
         .collect()
 }
 
@@ -751,7 +765,7 @@ pub async fn get<S: Storage>(
             tally.add_groups(family, &groups, &rates, req.by_responsible);
         } else {
             let window = settings.attribution_window_days * 86_400;
-            let (groups, records) = s.report_touches(&q, window).await?;
+            let (groups, records) = s.report_touches(&q, req.model, window).await?;
             tally.add_groups(family, &groups, &rates, req.by_responsible);
             tally.add_records(
                 family,
@@ -1197,9 +1211,9 @@ mod tests {
             key,
             assigned_by_id: user,
             currency: Some(currency.into()),
-            count,
+            count: count as f64,
             sum,
-            won,
+            won: won as f64,
             won_sum,
         }
     }

@@ -11,6 +11,7 @@ use crm::eval::{self, RowAccess};
 use crm::event::Event;
 use crm::product_row::ProductRow;
 use crm::query::{Binding, Col, DbValue, ListQuery, Multifield, OrderKey, Row, Status, UfCol};
+use crm::tracking::attribution::Model;
 use crm::tracking::report::{GroupBy, GroupKey, RecordGroup, ReportQuery, TouchRecord, TraceTouch};
 use crm::tracking::{
     Binding as TraceBinding, ChannelRule, ExpenseDay, ExpenseFilter, ExpensePack, ExpenseTotal,
@@ -334,19 +335,19 @@ fn add_to_groups(
                 key,
                 assigned_by_id: assigned,
                 currency,
-                count: 0,
+                count: 0.0,
                 sum: 0.0,
-                won: 0,
+                won: 0.0,
                 won_sum: 0.0,
             });
             out.len() - 1
         }
     };
     let g = &mut out[i];
-    g.count += 1;
+    g.count += 1.0;
     g.sum += amount;
     if won {
-        g.won += 1;
+        g.won += 1.0;
         g.won_sum += amount;
     }
 }
@@ -1227,6 +1228,7 @@ impl Storage for MemStore {
     async fn report_touches(
         &mut self,
         q: &ReportQuery,
+        _model: Model,
         window_secs: i64,
     ) -> Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError> {
         self.calls.push("report_touches");

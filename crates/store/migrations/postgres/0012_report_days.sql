@@ -9,22 +9,28 @@
 --    transaction); Store::refresh_report_days recomputes marked days and deletes the marks it saw.
 -- 3. Each multi-touch lead and deal keeps its touches as text (tracking_path).
 
+-- The touches of a multi-touch record (3., filled at the end).
+ALTER TABLE crm_lead ADD COLUMN tracking_path TEXT COLLATE "C";
+ALTER TABLE crm_deal ADD COLUMN tracking_path TEXT COLLATE "C";
+
+-- split, model, period: see ../sqlite/0012_report_days.sql.
 CREATE TABLE si_report_day (
     portal_id      BIGINT NOT NULL,
     entity_type_id INTEGER NOT NULL,
     split          INTEGER NOT NULL,
+    model          INTEGER NOT NULL,
+    period         INTEGER NOT NULL,
     day            BIGINT NOT NULL,
     source_id      BIGINT NOT NULL,
     channel        TEXT COLLATE "C" NOT NULL,
     currency_id    TEXT COLLATE "C" NOT NULL,
     assigned_by_id BIGINT NOT NULL,
-    touch          INTEGER NOT NULL,
-    n              BIGINT NOT NULL,
+    n              DOUBLE PRECISION NOT NULL,
     amount         DOUBLE PRECISION NOT NULL,
-    won            BIGINT NOT NULL,
+    won            DOUBLE PRECISION NOT NULL,
     won_amount     DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY (portal_id, entity_type_id, split, day, source_id, channel, currency_id,
-        assigned_by_id, touch)
+    PRIMARY KEY (portal_id, entity_type_id, split, model, period, day, source_id, channel,
+        currency_id, assigned_by_id)
 );
 
 CREATE TABLE si_report_visit_day (
@@ -99,22 +105,22 @@ CREATE TRIGGER crm_lead_report_mark AFTER INSERT OR DELETE ON crm_lead
 CREATE TRIGGER crm_lead_report_mark_update AFTER UPDATE ON crm_lead FOR EACH ROW
     WHEN ((OLD.date_create, OLD.tracking_source_id, OLD.tracking_channel, OLD.assigned_by_id,
            OLD.status_semantic_id, OLD.currency_id, OLD.opportunity, OLD.tracking_at,
-           OLD.tracking_touches)
+           OLD.tracking_touches, OLD.tracking_path)
           IS DISTINCT FROM
           (NEW.date_create, NEW.tracking_source_id, NEW.tracking_channel, NEW.assigned_by_id,
            NEW.status_semantic_id, NEW.currency_id, NEW.opportunity, NEW.tracking_at,
-           NEW.tracking_touches))
+           NEW.tracking_touches, NEW.tracking_path))
     EXECUTE FUNCTION si_report_mark_record('1');
 CREATE TRIGGER crm_deal_report_mark AFTER INSERT OR DELETE ON crm_deal
     FOR EACH ROW EXECUTE FUNCTION si_report_mark_record('2');
 CREATE TRIGGER crm_deal_report_mark_update AFTER UPDATE ON crm_deal FOR EACH ROW
     WHEN ((OLD.date_create, OLD.tracking_source_id, OLD.tracking_channel, OLD.assigned_by_id,
            OLD.stage_semantic_id, OLD.currency_id, OLD.opportunity, OLD.tracking_at,
-           OLD.tracking_touches)
+           OLD.tracking_touches, OLD.tracking_path)
           IS DISTINCT FROM
           (NEW.date_create, NEW.tracking_source_id, NEW.tracking_channel, NEW.assigned_by_id,
            NEW.stage_semantic_id, NEW.currency_id, NEW.opportunity, NEW.tracking_at,
-           NEW.tracking_touches))
+           NEW.tracking_touches, NEW.tracking_path))
     EXECUTE FUNCTION si_report_mark_record('2');
 CREATE TRIGGER si_trace_report_mark AFTER INSERT OR DELETE ON si_trace
     FOR EACH ROW EXECUTE FUNCTION si_report_mark_trace();
@@ -133,8 +139,6 @@ SELECT DISTINCT portal_id, 0, created_at / 86400 FROM si_trace WHERE created_at 
 
 -- 3. "trace_id,created_at,source_id,channel" per touch joined by ';' (each trace once) for a
 -- record with two or more touches, NULL otherwise; tracking_touches counts distinct traces.
-ALTER TABLE crm_lead ADD COLUMN tracking_path TEXT COLLATE "C";
-ALTER TABLE crm_deal ADD COLUMN tracking_path TEXT COLLATE "C";
 UPDATE crm_lead r SET (tracking_touches, tracking_path) = (
     SELECT COUNT(*), CASE WHEN COUNT(*) > 1 THEN string_agg(x.id || ',' || x.created_at || ','
         || x.source_id || ',' || x.channel_group, ';') END

@@ -14,27 +14,35 @@
 -- 3. Each multi-touch lead and deal keeps its touches as text (tracking_path), so the touch
 --    models read them from one partial index instead of joining bindings, links and traces.
 
+-- The touches of a multi-touch record (3., filled at the end).
+ALTER TABLE crm_lead ADD COLUMN tracking_path TEXT;
+ALTER TABLE crm_deal ADD COLUMN tracking_path TEXT;
+
 -- split = 0: one row sums every responsible (assigned_by_id 0); split = 1: one row per
--- responsible (assigned_by_id 0 = none). currency_id '' = none. touch: -1 = the record has two or
--- more touches (weighed one by one); -2 = no touch that can lie in a window (no trace, or a trace
--- after the record); k >= 0 = one touch, ceil((date_create - tracking_at) / 1 day) capped at 366
--- (the touch lies in an N-day attribution window exactly when k <= N).
+-- responsible (assigned_by_id 0 = none). currency_id '' = none. model: 0 = Bitrix24's attribution
+-- (each record wholly to its effective trace's source and channel group), 1..6 = the touch models
+-- in the order of crm::tracking::attribution::Model::ALL (a record's credit split over its touches
+-- in the portal's attribution window; a change of the window marks every day dirty). n, won: the
+-- credit of the records (whole under model 0), amount, won_amount: credit x OPPORTUNITY.
+-- period = 0: `day` is one UTC day; period = 1: the sum of the 32 days from `day` (a multiple of
+-- 32), so a year is read from about a dozen blocks and the days around them.
 CREATE TABLE si_report_day (
     portal_id      INTEGER NOT NULL,
     entity_type_id INTEGER NOT NULL,
     split          INTEGER NOT NULL,
+    model          INTEGER NOT NULL,
+    period         INTEGER NOT NULL,
     day            INTEGER NOT NULL,
     source_id      INTEGER NOT NULL,
     channel        TEXT NOT NULL,
     currency_id    TEXT NOT NULL,
     assigned_by_id INTEGER NOT NULL,
-    touch          INTEGER NOT NULL,
-    n              INTEGER NOT NULL,
+    n              REAL NOT NULL,
     amount         REAL NOT NULL,
-    won            INTEGER NOT NULL,
+    won            REAL NOT NULL,
     won_amount     REAL NOT NULL,
-    PRIMARY KEY (portal_id, entity_type_id, split, day, source_id, channel, currency_id,
-        assigned_by_id, touch)
+    PRIMARY KEY (portal_id, entity_type_id, split, model, period, day, source_id, channel,
+        currency_id, assigned_by_id)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE si_report_visit_day (
@@ -70,7 +78,7 @@ WHEN NEW.date_create IS NOT OLD.date_create OR NEW.tracking_source_id IS NOT OLD
     OR NEW.tracking_channel IS NOT OLD.tracking_channel OR NEW.assigned_by_id IS NOT OLD.assigned_by_id
     OR NEW.status_semantic_id IS NOT OLD.status_semantic_id OR NEW.currency_id IS NOT OLD.currency_id
     OR NEW.opportunity IS NOT OLD.opportunity OR NEW.tracking_at IS NOT OLD.tracking_at
-    OR NEW.tracking_touches IS NOT OLD.tracking_touches
+    OR NEW.tracking_touches IS NOT OLD.tracking_touches OR NEW.tracking_path IS NOT OLD.tracking_path
 BEGIN
     INSERT INTO si_report_dirty (portal_id, entity_type_id, day)
     SELECT NEW.portal_id, 1, NEW.date_create / 86400 WHERE NEW.date_create >= 0;
@@ -95,7 +103,7 @@ WHEN NEW.date_create IS NOT OLD.date_create OR NEW.tracking_source_id IS NOT OLD
     OR NEW.tracking_channel IS NOT OLD.tracking_channel OR NEW.assigned_by_id IS NOT OLD.assigned_by_id
     OR NEW.stage_semantic_id IS NOT OLD.stage_semantic_id OR NEW.currency_id IS NOT OLD.currency_id
     OR NEW.opportunity IS NOT OLD.opportunity OR NEW.tracking_at IS NOT OLD.tracking_at
-    OR NEW.tracking_touches IS NOT OLD.tracking_touches
+    OR NEW.tracking_touches IS NOT OLD.tracking_touches OR NEW.tracking_path IS NOT OLD.tracking_path
 BEGIN
     INSERT INTO si_report_dirty (portal_id, entity_type_id, day)
     SELECT NEW.portal_id, 2, NEW.date_create / 86400 WHERE NEW.date_create >= 0;
@@ -138,8 +146,6 @@ SELECT DISTINCT portal_id, 0, created_at / 86400 FROM si_trace WHERE created_at 
 -- per touch, joined by ';' (each trace once); NULL otherwise. tracking_touches now counts distinct
 -- traces (it used to count bindings plus links, which could overcount). CROSS JOIN keeps SQLite's
 -- join order from the record's bindings outwards.
-ALTER TABLE crm_lead ADD COLUMN tracking_path TEXT;
-ALTER TABLE crm_deal ADD COLUMN tracking_path TEXT;
 UPDATE crm_lead SET (tracking_touches, tracking_path) = (
     SELECT COUNT(*), CASE WHEN COUNT(*) > 1 THEN group_concat(x.id || ',' || x.created_at || ','
         || x.source_id || ',' || x.channel_group, ';') END
