@@ -361,6 +361,19 @@ pub trait Storage: Send {
         portal_id: i64,
     ) -> impl Future<Output = Result<Vec<ChannelRule>, ApiError>> + Send;
 
+    /// `sources` and `channel_rules` together: what every trace is built with. An implementation
+    /// may read both at once.
+    fn tracking_lists(
+        &mut self,
+        portal_id: i64,
+    ) -> impl Future<Output = Result<(Vec<Source>, Vec<ChannelRule>), ApiError>> + Send {
+        async move {
+            let sources = self.sources(portal_id).await?;
+            let rules = self.channel_rules(portal_id).await?;
+            Ok((sources, rules))
+        }
+    }
+
     /// Adds a channel rule with its lists (`rule.id` is ignored); returns the new id.
     fn insert_channel_rule(
         &mut self,

@@ -1,60 +1,79 @@
 //! Channel override rules for `Tx` (migration 0010): `si_channel_rule` with its value lists in
 //! `si_channel_rule_match`. `crm::Storage` (entity.rs) delegates here.
 
+use crate::tracking::LIST_ORDER;
 use crate::tx::{val, Tx};
 use bx_wire::ApiError;
 use crm::tracking::{ChannelGroup, ChannelRule, MatchValue, RuleField};
+use crm::DbValue;
+
+/// Channel rules with their values in the row layout of tracking.rs's `SOURCE_ROWS` (part 1;
+/// no color and description).
+pub(crate) const RULE_ROWS: &str = "SELECT 1, r.id, r.sort, r.active, r.name, r.channel_group, \
+     r.created_at, NULL, NULL, m.field, m.value, m.is_regexp, m.position FROM si_channel_rule r \
+     LEFT JOIN si_channel_rule_match m ON m.portal_id = r.portal_id AND m.rule_id = r.id \
+     WHERE r.portal_id = ?";
+
+/// Rules from rows of `RULE_ROWS`, in row order. A rule with an unknown channel group is skipped.
+pub(crate) fn rules_from(rows: &[Vec<DbValue>]) -> Vec<ChannelRule> {
+    let mut rules: Vec<ChannelRule> = Vec::new();
+    // The last row's rule, and whether it was kept.
+    let mut last: Option<(i64, bool)> = None;
+    for r in rows {
+        let id = val::int(&r[1]);
+        if last.is_none_or(|(l, _)| l != id) {
+            let code = val::text(&r[5]);
+            let group = ChannelGroup::from_code(&code);
+            match group {
+                Some(group) => rules.push(ChannelRule {
+                    id,
+                    sort: val::int(&r[2]),
+                    active: val::flag(&r[3]),
+                    name: val::text(&r[4]),
+                    group,
+                    created_at: val::int(&r[6]),
+                    ..ChannelRule::default()
+                }),
+                None => {
+                    tracing::error!(rule = id, code, "unknown channel group in a channel rule");
+                }
+            }
+            last = Some((id, group.is_some()));
+        }
+        if last != Some((id, true)) {
+            continue;
+        }
+        // NULL: a rule without any value.
+        let Some(field) = val::opt_text(&r[9]) else {
+            continue;
+        };
+        let Some(field) = RuleField::parse(&field) else {
+            tracing::error!(rule = id, field, "unknown channel rule field");
+            continue;
+        };
+        if let Some(rule) = rules.last_mut() {
+            rule.values_mut(field).push(MatchValue {
+                value: val::text(&r[10]),
+                is_regexp: val::flag(&r[11]),
+            });
+        }
+    }
+    rules
+}
 
 impl Tx {
+    /// A portal's channel rules with their value lists, by `sort` then id.
     pub(crate) async fn si_channel_rules(
         &mut self,
         portal_id: i64,
     ) -> Result<Vec<ChannelRule>, ApiError> {
         let rows = self
             .fetch_sql(
-                "SELECT id, sort, active, name, channel_group, created_at FROM si_channel_rule \
-                 WHERE portal_id = ? ORDER BY sort, id",
+                &format!("{RULE_ROWS} ORDER BY {LIST_ORDER}"),
                 vec![portal_id.into()],
             )
             .await?;
-        let mut rules: Vec<ChannelRule> = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let (id, code) = (val::int(&r[0]), val::text(&r[4]));
-            let Some(group) = ChannelGroup::from_code(&code) else {
-                tracing::error!(rule = id, code, "unknown channel group in a channel rule");
-                continue;
-            };
-            rules.push(ChannelRule {
-                id,
-                sort: val::int(&r[1]),
-                active: val::flag(&r[2]),
-                name: val::text(&r[3]),
-                group,
-                created_at: val::int(&r[5]),
-                ..ChannelRule::default()
-            });
-        }
-        let matches = self
-            .fetch_sql(
-                "SELECT rule_id, field, value, is_regexp FROM si_channel_rule_match \
-                 WHERE portal_id = ? ORDER BY rule_id, field, position",
-                vec![portal_id.into()],
-            )
-            .await?;
-        for m in matches {
-            let (id, field) = (val::int(&m[0]), val::text(&m[1]));
-            let Some(field) = RuleField::parse(&field) else {
-                tracing::error!(rule = id, field, "unknown channel rule field");
-                continue;
-            };
-            if let Some(r) = rules.iter_mut().find(|r| r.id == id) {
-                r.values_mut(field).push(MatchValue {
-                    value: val::text(&m[2]),
-                    is_regexp: val::flag(&m[3]),
-                });
-            }
-        }
-        Ok(rules)
+        Ok(rules_from(&rows))
     }
 
     async fn si_insert_rule_matches(

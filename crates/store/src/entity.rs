@@ -560,6 +560,13 @@ impl Storage for Tx {
         self.si_channel_rules(portal_id).await
     }
 
+    async fn tracking_lists(
+        &mut self,
+        portal_id: i64,
+    ) -> Result<(Vec<Source>, Vec<ChannelRule>), ApiError> {
+        self.si_tracking_lists(portal_id).await
+    }
+
     async fn insert_channel_rule(
         &mut self,
         portal_id: i64,

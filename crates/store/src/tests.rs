@@ -2380,7 +2380,11 @@ async fn user_field_definitions(store: Store) {
 
 // Sales Intelligence (migration 0008, tracking.rs).
 
-on_both_backends!(tracking_sources_and_settings, tracking_traces_and_bindings);
+on_both_backends!(
+    tracking_sources_and_settings,
+    tracking_traces_and_bindings,
+    tracking_lists_in_one_read
+);
 
 mod tracking_migration_seeds_existing_portals {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2588,6 +2592,113 @@ async fn tracking_sources_and_settings(store: Store) {
     })
     .await;
     assert_eq!(traces[0].data.source_id, 0);
+}
+
+/// `tracking_lists` (one statement) reads what `sources` and `channel_rules` read: sources in id
+/// order, rules by sort then id, each list in its order, items without values included, nothing
+/// of another portal.
+async fn tracking_lists_in_one_read(store: Store) {
+    use crm::tracking::{ChannelGroup, ChannelRule};
+    let portal = new_portal(&store).await;
+    let other = new_portal(&store).await;
+    let bare = Source {
+        code: "bare".into(),
+        name: "No values".into(),
+        active: false,
+        created_at: 7,
+        ..Source::default()
+    };
+    let full = Source {
+        code: "full".into(),
+        name: "Values".into(),
+        active: true,
+        created_at: 8,
+        color: Some("#00ff00".into()),
+        utm_source: vec![MatchValue::plain("b"), MatchValue::regexp("^a")],
+        email: vec![MatchValue::plain("x@y.z")],
+        ..Source::default()
+    };
+    let rules = [
+        ChannelRule {
+            sort: 20,
+            name: "late".into(),
+            group: ChannelGroup::Email,
+            utm_medium: vec![MatchValue::plain("mail")],
+            ..ChannelRule::default()
+        },
+        ChannelRule {
+            sort: 10,
+            name: "empty".into(),
+            active: false,
+            group: ChannelGroup::Direct,
+            ..ChannelRule::default()
+        },
+        ChannelRule {
+            sort: 20,
+            name: "tie".into(),
+            group: ChannelGroup::Referral,
+            created_at: 3,
+            utm_source: vec![MatchValue::regexp("z$"), MatchValue::plain("q")],
+            ref_domain: vec![MatchValue::plain("ref.example")],
+            ..ChannelRule::default()
+        },
+    ];
+    write(&store, move |tx| {
+        async move {
+            tx.insert_source(portal, &bare).await?;
+            tx.insert_source(portal, &full).await?;
+            for r in &rules {
+                tx.insert_channel_rule(portal, r).await?;
+            }
+            tx.insert_channel_rule(
+                other,
+                &ChannelRule {
+                    sort: 1,
+                    group: ChannelGroup::Email,
+                    utm_source: vec![MatchValue::plain("o")],
+                    ..ChannelRule::default()
+                },
+            )
+            .await?;
+            Ok(())
+        }
+        .boxed()
+    })
+    .await;
+    let (sources, rules, lists) = read(&store, move |tx| {
+        async move {
+            Ok((
+                tx.sources(portal).await?,
+                tx.channel_rules(portal).await?,
+                tx.tracking_lists(portal).await?,
+            ))
+        }
+        .boxed()
+    })
+    .await;
+    assert_eq!(sources.len(), 9);
+    assert_eq!(sources[7].code, "bare");
+    assert!(sources[7].utm_source.is_empty() && !sources[7].active);
+    assert_eq!(sources[8].utm_source, full_utm());
+    let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["empty", "late", "tie"]);
+    assert_eq!(rules[2].utm_source.len(), 2);
+    assert!(rules[2].utm_source[0].is_regexp);
+    assert_eq!(rules[2].ref_domain, vec![MatchValue::plain("ref.example")]);
+    assert_eq!(lists, (sources, rules));
+
+    // A portal without rules.
+    let (sources, rules) = read(&store, move |tx| tx.tracking_lists(other).boxed()).await;
+    assert_eq!(sources.len(), 7);
+    assert_eq!(rules.len(), 1);
+    let fresh = new_portal(&store).await;
+    let (sources, rules) = read(&store, move |tx| tx.tracking_lists(fresh).boxed()).await;
+    assert_eq!(seeded_codes(&sources).len(), 7);
+    assert!(rules.is_empty());
+}
+
+fn full_utm() -> Vec<MatchValue> {
+    vec![MatchValue::plain("b"), MatchValue::regexp("^a")]
 }
 
 async fn tracking_traces_and_bindings(store: Store) {

@@ -2,15 +2,62 @@
 //! previous visits, ordered bindings (`crm_trace_entity`), sources with their match lists, and
 //! per-portal settings. `crm::Storage` (entity.rs) delegates here; expenses are in expenses.rs.
 
+use crate::channel_rules::{rules_from, RULE_ROWS};
 use crate::tx::{val, Tx};
 use bx_wire::ApiError;
 use crm::tracking::source::SEEDS;
 use crm::tracking::{
-    Binding, MatchKind, MatchValue, Page, Source, Trace, TraceChannel, TraceData, TrackingSettings,
-    Utm, UTM_FIELDS,
+    Binding, ChannelRule, MatchKind, MatchValue, Page, Source, Trace, TraceChannel, TraceData,
+    TrackingSettings, Utm, UTM_FIELDS,
 };
 use crm::{DbValue, EntityKind};
 use sea_query::Value;
+
+/// A source or a channel rule with one of its list values per row (NULL list columns for one
+/// without values), in the layout `sources_from` and `rules_from` read: part (0 source, 1 rule),
+/// id, sort, active, name, code or channel group, created_at, color, description, match kind or
+/// rule field, value, is_regexp, position.
+const SOURCE_ROWS: &str = "SELECT 0, s.id, NULL, s.active, s.name, s.code, s.created_at, s.color, \
+     s.description, m.kind, m.value, m.is_regexp, m.position FROM si_source s \
+     LEFT JOIN si_source_match m ON m.portal_id = s.portal_id AND m.source_id = s.id \
+     WHERE s.portal_id = ?";
+/// Sources by id, rules by sort then id, each one's values by kind (field) and position.
+pub(crate) const LIST_ORDER: &str = "1, 3, 2, 10, 13";
+
+/// Sources from rows of `SOURCE_ROWS`, in row order.
+fn sources_from(rows: &[Vec<DbValue>]) -> Vec<Source> {
+    let mut sources: Vec<Source> = Vec::new();
+    for r in rows {
+        let id = val::int(&r[1]);
+        if sources.last().is_none_or(|s| s.id != id) {
+            sources.push(Source {
+                id,
+                active: val::flag(&r[3]),
+                name: val::text(&r[4]),
+                code: val::text(&r[5]),
+                created_at: val::int(&r[6]),
+                color: val::opt_text(&r[7]),
+                description: val::text(&r[8]),
+                ..Source::default()
+            });
+        }
+        // NULL: a source without any match value.
+        let Some(kind) = val::opt_text(&r[9]) else {
+            continue;
+        };
+        let Some(kind) = MatchKind::parse(&kind) else {
+            tracing::error!(source = id, kind, "unknown source match kind");
+            continue;
+        };
+        if let Some(s) = sources.last_mut() {
+            s.values_mut(kind).push(MatchValue {
+                value: val::text(&r[10]),
+                is_regexp: val::flag(&r[11]),
+            });
+        }
+    }
+    sources
+}
 
 /// Ids per statement: far below SQLite's and PostgreSQL's bound-parameter limits.
 const IDS_PER_QUERY: usize = 500;
@@ -131,48 +178,32 @@ impl Tx {
         Ok(())
     }
 
+    /// A portal's sources with their match lists, in id order.
     pub(crate) async fn si_sources(&mut self, portal_id: i64) -> Result<Vec<Source>, ApiError> {
         let rows = self
             .fetch_sql(
-                "SELECT id, code, name, active, created_at, color, description FROM si_source \
-                 WHERE portal_id = ? ORDER BY id",
+                &format!("{SOURCE_ROWS} ORDER BY {LIST_ORDER}"),
                 vec![portal_id.into()],
             )
             .await?;
-        let mut sources: Vec<Source> = rows
-            .iter()
-            .map(|r| Source {
-                id: val::int(&r[0]),
-                code: val::text(&r[1]),
-                name: val::text(&r[2]),
-                active: val::flag(&r[3]),
-                created_at: val::int(&r[4]),
-                color: val::opt_text(&r[5]),
-                description: val::text(&r[6]),
-                ..Source::default()
-            })
-            .collect();
-        let matches = self
+        Ok(sources_from(&rows))
+    }
+
+    /// `si_sources` and `si_channel_rules` in one statement: every REST add builds a trace with
+    /// both, and on SQLite each statement is a round trip to the writer's connection thread.
+    pub(crate) async fn si_tracking_lists(
+        &mut self,
+        portal_id: i64,
+    ) -> Result<(Vec<Source>, Vec<ChannelRule>), ApiError> {
+        let rows = self
             .fetch_sql(
-                "SELECT source_id, kind, value, is_regexp FROM si_source_match WHERE portal_id = ? \
-                 ORDER BY source_id, kind, position",
-                vec![portal_id.into()],
+                &format!("{SOURCE_ROWS} UNION ALL {RULE_ROWS} ORDER BY {LIST_ORDER}"),
+                vec![portal_id.into(), portal_id.into()],
             )
             .await?;
-        for m in matches {
-            let (id, kind) = (val::int(&m[0]), val::text(&m[1]));
-            let Some(kind) = MatchKind::parse(&kind) else {
-                tracing::error!(source = id, kind, "unknown source match kind");
-                continue;
-            };
-            if let Some(s) = sources.iter_mut().find(|s| s.id == id) {
-                s.values_mut(kind).push(MatchValue {
-                    value: val::text(&m[2]),
-                    is_regexp: val::flag(&m[3]),
-                });
-            }
-        }
-        Ok(sources)
+        // Sources (part 0) sort before rules (part 1).
+        let split = rows.partition_point(|r| val::int(&r[0]) == 0);
+        Ok((sources_from(&rows[..split]), rules_from(&rows[split..])))
     }
 
     async fn si_insert_matches(&mut self, portal_id: i64, source: &Source) -> Result<(), ApiError> {
@@ -508,24 +539,15 @@ impl Tx {
         now: i64,
     ) -> Result<(), ApiError> {
         let et = kind.entity_type_id();
-        // Two PostgreSQL transactions binding the same record at once may both read the same
-        // maximum; readers break such a tie by the trace id (the later trace wins).
-        let rows = self
-            .fetch_sql(
-                "SELECT COALESCE(MAX(seq), 0) FROM crm_trace_entity \
-                 WHERE portal_id = ? AND entity_type_id = ? AND entity_id = ?",
-                vec![portal_id.into(), et.into(), entity_id.into()],
-            )
-            .await?;
-        let seq = rows
-            .first()
-            .and_then(|r| r.first())
-            .map(val::int)
-            .unwrap_or(0)
-            + 1;
+        // The record's next seq is read by the INSERT itself (one statement). Two PostgreSQL
+        // transactions binding the same record at once may both read the same maximum; readers
+        // break such a tie by the trace id (the later trace wins). The WHERE clause also keeps
+        // SQLite from reading ON CONFLICT as a join's ON.
         self.exec_sql(
             "INSERT INTO crm_trace_entity (portal_id, trace_id, entity_type_id, entity_id, bound_at, seq) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (portal_id, trace_id, entity_type_id, entity_id) \
+             SELECT ?, ?, ?, ?, ?, COALESCE(MAX(seq), 0) + 1 FROM crm_trace_entity \
+             WHERE portal_id = ? AND entity_type_id = ? AND entity_id = ? \
+             ON CONFLICT (portal_id, trace_id, entity_type_id, entity_id) \
              DO UPDATE SET bound_at = excluded.bound_at, seq = excluded.seq",
             vec![
                 portal_id.into(),
@@ -533,7 +555,9 @@ impl Tx {
                 et.into(),
                 entity_id.into(),
                 now.into(),
-                seq.into(),
+                portal_id.into(),
+                et.into(),
+                entity_id.into(),
             ],
         )
         .await?;

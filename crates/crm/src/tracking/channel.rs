@@ -11,7 +11,7 @@
 //! the default table when none matches. A trace's group is computed once, when it is saved, so a
 //! rule change affects traces created after it.
 
-use super::source::{domain_matches, MatchValue, REGEX_SIZE_LIMIT};
+use super::source::{cached_regex, domain_matches, MatchValue, REGEX_SIZE_LIMIT};
 use regex::{Regex, RegexBuilder};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -540,7 +540,7 @@ impl ChannelRules {
                             matchers.push(RuleMatcher::Plain(v.value.trim().to_lowercase()));
                             continue;
                         }
-                        match compile_rule_regexp(&v.value) {
+                        match cached_regex(&v.value, true, compile_rule_regexp) {
                             Ok(re) => matchers.push(RuleMatcher::Regex(re)),
                             Err(e) => {
                                 tracing::warn!(rule = r.id, pattern = %v.value, error = %e,

@@ -283,8 +283,8 @@ pub async fn trace_add<S: Storage>(
         }
     }
 
-    let sources = SourceSet::new(&s.sources(portal).await?);
-    let rules = ChannelRules::new(&s.channel_rules(portal).await?);
+    let (sources, rules) = s.tracking_lists(portal).await?;
+    let (sources, rules) = (SourceSet::new(&sources), ChannelRules::new(&rules));
     let built = build(
         &parsed,
         &Utm::default(),
@@ -354,7 +354,7 @@ pub async fn record_added<S: Storage>(
         }
     }
 
-    let mut sources = s.sources(portal).await?;
+    let (mut sources, rules) = s.tracking_lists(portal).await?;
     if let Some(utm_source) = rec.utm.source.as_deref() {
         if utm_source.starts_with(source::ONE_C_PREFIX)
             && SourceSet::new(&sources)
@@ -390,7 +390,7 @@ pub async fn record_added<S: Storage>(
             }
         },
     };
-    let rules = ChannelRules::new(&s.channel_rules(portal).await?);
+    let rules = ChannelRules::new(&rules);
     let mut built = build(&parsed, &rec.utm, &set, &rules, ctx.now, raw);
 
     if hooks::uses_attribution_window(rec.kind)
@@ -542,8 +542,8 @@ pub async fn record_updated<S: Storage>(
         return Ok(());
     }
     let portal = ctx.actor.portal_id;
-    let set = SourceSet::new(&s.sources(portal).await?);
-    let rules = ChannelRules::new(&s.channel_rules(portal).await?);
+    let (sources, rules) = s.tracking_lists(portal).await?;
+    let (set, rules) = (SourceSet::new(&sources), ChannelRules::new(&rules));
     let mut built = build(
         &ParsedTrace::default(),
         &rec.after,

@@ -8,6 +8,8 @@
 
 use super::{TraceChannel, NO_SOURCE};
 use regex::{Regex, RegexBuilder};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 /// Which list of a source a value belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -198,6 +200,34 @@ pub fn compile_regexp(pattern: &str) -> Result<Regex, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Patterns compiled so far, by case-insensitivity and pattern text: every trace builds a
+/// `SourceSet` and a `ChannelRules`, and compiling the same stored expressions again each time
+/// would be most of its cost. A pattern's compilation depends on nothing else, so the cache is
+/// right whatever the stored data does; it is cleared when it reaches `REGEX_CACHE_MAX` entries.
+type RegexCache = HashMap<(bool, String), Result<Regex, String>>;
+const REGEX_CACHE_MAX: usize = 512;
+
+/// `compile` through the process-wide cache (`Regex` clones share the compiled program).
+pub(crate) fn cached_regex(
+    pattern: &str,
+    case_insensitive: bool,
+    compile: fn(&str) -> Result<Regex, String>,
+) -> Result<Regex, String> {
+    static CACHE: OnceLock<Mutex<RegexCache>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let key = (case_insensitive, pattern.to_string());
+    if let Some(hit) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return hit.clone();
+    }
+    let compiled = compile(pattern);
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= REGEX_CACHE_MAX {
+        map.clear();
+    }
+    map.insert(key, compiled.clone());
+    compiled
+}
+
 enum Matcher {
     Plain(String),
     Regex(Regex),
@@ -261,7 +291,7 @@ impl SourceSet {
                                 if !v.is_regexp {
                                     return Some(Matcher::Plain(v.value.clone()));
                                 }
-                                match compile_regexp(&v.value) {
+                                match cached_regex(&v.value, false, compile_regexp) {
                                     Ok(re) => Some(Matcher::Regex(re)),
                                     Err(e) => {
                                         tracing::warn!(source = s.id, pattern = %v.value, error = %e,
@@ -487,6 +517,32 @@ mod tests {
         );
         assert!(compile_regexp("(").is_err());
         assert!(compile_regexp(&"a{1000}{1000}".repeat(4)).is_err());
+    }
+
+    #[test]
+    fn regex_cache() {
+        let ci = |p: &str| {
+            RegexBuilder::new(p)
+                .case_insensitive(true)
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        for _ in 0..2 {
+            let plain = cached_regex("^Ab+$", false, compile_regexp).unwrap();
+            assert!(plain.is_match("Abb") && !plain.is_match("abb"));
+            // The same pattern compiled the other way is a different entry.
+            let folded = cached_regex("^Ab+$", true, ci).unwrap();
+            assert!(folded.is_match("abb"));
+            assert_eq!(
+                cached_regex("(", false, compile_regexp).unwrap_err(),
+                compile_regexp("(").unwrap_err()
+            );
+        }
+        // Past the bound the cache starts over and still answers.
+        for i in 0..REGEX_CACHE_MAX + 3 {
+            let re = cached_regex(&format!("^x{i}$"), false, compile_regexp).unwrap();
+            assert!(re.is_match(&format!("x{i}")));
+        }
     }
 
     #[test]
