@@ -281,14 +281,15 @@ impl Store {
 
     /// One step of keeping the report's daily roll-ups current: recomputes a bounded number of
     /// days marked dirty (see `Tx::refresh_report_days`) in one transaction. Returns the days
-    /// recomputed and the days still dirty. Reports are exact without it (dirty days are read
+    /// recomputed and the days still dirty, `None` when another process (or task) is refreshing
+    /// (PostgreSQL). Reports are exact without it (dirty days are read
     /// from the records); it keeps long ranges fast. The server runs it every few seconds.
-    pub async fn refresh_report_days_step(&self) -> Result<(usize, usize), ApiError> {
+    pub async fn refresh_report_days_step(&self) -> Result<Option<(usize, usize)>, ApiError> {
         let pending = self
             .read(|tx| Box::pin(async move { tx.report_days_pending().await }))
             .await?;
         if !pending {
-            return Ok((0, 0));
+            return Ok(Some((0, 0)));
         }
         match &*self.inner {
             // REPEATABLE READ: see `Tx::refresh_report_days`.
@@ -311,16 +312,17 @@ impl Store {
         }
     }
 
-    /// Steps of `refresh_report_days_step` until no day is dirty (or another process holds the
-    /// refresher's lock, on PostgreSQL); returns the days recomputed. For tests, the benchmark
-    /// and tools; the server steps on a timer instead, so that writes go on meanwhile.
+    /// Steps of `refresh_report_days_step` until no day is dirty (waiting while another
+    /// refresher holds the lock, on PostgreSQL); returns the days this call recomputed. For tests,
+    /// the benchmark and tools; the server steps on a timer instead, so that writes go on
+    /// meanwhile.
     pub async fn refresh_report_days(&self) -> Result<usize, ApiError> {
         let mut total = 0;
         loop {
-            let (done, left) = self.refresh_report_days_step().await?;
-            total += done;
-            if done == 0 || left == 0 {
-                return Ok(total);
+            match self.refresh_report_days_step().await? {
+                None => tokio::time::sleep(Duration::from_millis(50)).await,
+                Some((done, 0)) => return Ok(total + done),
+                Some((done, _)) => total += done,
             }
         }
     }

@@ -542,12 +542,12 @@ impl Tx {
     /// hold them, and deletes the marks it saw of them; the marks of every other day are
     /// collapsed to the newest one (the day stays dirty). Marks appended meanwhile by other
     /// transactions are not seen and stay. Returns the number of days recomputed and of days
-    /// still dirty.
+    /// still dirty; `None` when another refresher holds the lock (PostgreSQL).
     ///
     /// PostgreSQL: must run in a REPEATABLE READ transaction (every statement sees the snapshot
     /// the marks were read in, so a mark committed later is never deleted), one refresher at a
     /// time across processes (an advisory lock; a second one does nothing).
-    pub(crate) async fn refresh_report_days(&mut self) -> Result<(usize, usize), ApiError> {
+    pub(crate) async fn refresh_report_days(&mut self) -> Result<Option<(usize, usize)>, ApiError> {
         if self.backend() == Backend::Postgres {
             let got = self
                 .fetch_sql(
@@ -556,7 +556,7 @@ impl Tx {
                 )
                 .await?;
             if !got.first().is_some_and(|r| val::flag(&r[0])) {
-                return Ok((0, 0));
+                return Ok(None);
             }
         }
         let mut days: Vec<[i64; 6]> = self
@@ -596,7 +596,7 @@ impl Tx {
         for (portal_id, et, first) in blocks {
             self.recompute_block(portal_id, et, first).await?;
         }
-        Ok((recompute, days.len() - recompute))
+        Ok(Some((recompute, days.len() - recompute)))
     }
 
     /// Marks every day of the portal's leads and deals dirty (their credits under the touch

@@ -3117,7 +3117,10 @@ async fn report_days_follow_writes(store: Store) {
         .await
         .unwrap();
     assert_eq!(marks(store.clone()).await.len(), 80);
-    assert_eq!(store.refresh_report_days_step().await.unwrap(), (16, 24));
+    assert_eq!(
+        store.refresh_report_days_step().await.unwrap(),
+        Some((16, 24))
+    );
     let left = marks(store.clone()).await;
     let want: Vec<(i64, i64)> = (16..40).map(|i| (1, d0 / DAY + 10 + i)).collect();
     assert_eq!(left, want);
