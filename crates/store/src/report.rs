@@ -157,6 +157,14 @@ fn model_index(model: Model) -> i64 {
     Model::ALL.iter().position(|m| *m == model).unwrap_or(0) as i64
 }
 
+/// Every `model` column value, as an SQL list (`0, 1, …`).
+fn model_list() -> String {
+    (0..Model::ALL.len())
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Days per `period` 1 roll-up row (its `day` is a multiple of this).
 const BLOCK: i64 = 32;
 
@@ -702,10 +710,7 @@ impl Tx {
                 }
             }
         }
-        let models = (0..Model::ALL.len())
-            .map(|m| m.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let models = model_list();
         self.exec_sql(
             &format!(
                 "DELETE FROM si_report_day WHERE portal_id = ? AND entity_type_id = ? \
@@ -755,10 +760,7 @@ impl Tx {
         et: i64,
         first: i64,
     ) -> Result<(), ApiError> {
-        let models = (0..Model::ALL.len())
-            .map(|m| m.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let models = model_list();
         self.exec_sql(
             &format!(
                 "DELETE FROM si_report_day WHERE portal_id = ? AND entity_type_id = ? \
