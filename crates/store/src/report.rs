@@ -985,6 +985,21 @@ mod tests {
     }
 
     #[test]
+    fn whole_blocks_come_from_block_rows() {
+        // Days 10..100: days 10..32 and 96..100 from day rows, 32..96 from two blocks.
+        assert_eq!(
+            pieces(&[(10, 100)]),
+            vec![(0, 10, 32), (1, 32, 96), (0, 96, 100)]
+        );
+        // Aligned ends need no day rows; a stretch inside one block has no block.
+        assert_eq!(
+            pieces(&[(32, 64), (70, 80)]),
+            vec![(1, 32, 64), (0, 70, 80)]
+        );
+        assert!(pieces(&[]).is_empty());
+    }
+
+    #[test]
     fn paths_read_back() {
         assert_eq!(
             parse_path("7,100,1,paid_search;9,50,0,direct"),
