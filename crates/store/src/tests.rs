@@ -2908,6 +2908,19 @@ async fn postgres_open_analyses_unanalysed_tables() {
     assert_eq!(analysed, 1);
 }
 
+/// A lead row as the store keeps it, created at `at` with status `status` (and `extra` columns).
+fn lead_row(at: i64, status: &str, extra: Vec<(&'static str, DbValue)>) -> crm::Assignments {
+    let mut v: crm::Assignments = vec![
+        ("title", DbValue::Text("report".into())),
+        ("date_create", DbValue::Int(at)),
+        ("date_modify", DbValue::Int(at)),
+        ("created_by_id", DbValue::Int(1)),
+        ("status_id", DbValue::Text(status.into())),
+    ];
+    v.extend(extra);
+    v
+}
+
 on_both_backends!(report_days_follow_writes);
 
 /// The report's daily roll-ups (migration 0012): triggers mark the days of written records and
@@ -2971,17 +2984,16 @@ async fn report_days_follow_writes(store: Store) {
                         .insert_entity(
                             LEAD,
                             1,
-                            vec![
-                                ("title", DbValue::Text("r".into())),
-                                ("date_create", DbValue::Int(at)),
-                                ("date_modify", DbValue::Int(at)),
-                                ("created_by_id", DbValue::Int(1)),
-                                ("status_id", DbValue::Text("CONVERTED".into())),
-                                ("opportunity", DbValue::Real(10.0 * (i as f64 + 1.0))),
-                                ("currency_id", DbValue::Text("USD".into())),
-                                ("assigned_by_id", DbValue::Int(1)),
-                                ("status_semantic_id", DbValue::Text("S".into())),
-                            ],
+                            lead_row(
+                                at,
+                                "CONVERTED",
+                                vec![
+                                    ("opportunity", DbValue::Real(10.0 * (i as f64 + 1.0))),
+                                    ("currency_id", DbValue::Text("USD".into())),
+                                    ("assigned_by_id", DbValue::Int(1)),
+                                    ("status_semantic_id", DbValue::Text("S".into())),
+                                ],
+                            ),
                             None,
                         )
                         .await?;
@@ -3095,18 +3107,7 @@ async fn report_days_follow_writes(store: Store) {
                 for i in 0..40 {
                     let at = d0 + (10 + i) * DAY;
                     let id = tx
-                        .insert_entity(
-                            LEAD,
-                            1,
-                            vec![
-                                ("title", DbValue::Text("r".into())),
-                                ("date_create", DbValue::Int(at)),
-                                ("date_modify", DbValue::Int(at)),
-                                ("created_by_id", DbValue::Int(1)),
-                                ("status_id", DbValue::Text("NEW".into())),
-                            ],
-                            None,
-                        )
+                        .insert_entity(LEAD, 1, lead_row(at, "NEW", vec![]), None)
                         .await?;
                     tx.update_entity(LEAD, 1, id, vec![("opportunity", DbValue::Real(1.0))], None)
                         .await?;
@@ -3151,14 +3152,11 @@ async fn report_days_under_concurrent_writes(store: Store) {
                                     .insert_entity(
                                         LEAD,
                                         1,
-                                        vec![
-                                            ("title", DbValue::Text("c".into())),
-                                            ("date_create", DbValue::Int(at)),
-                                            ("date_modify", DbValue::Int(at)),
-                                            ("created_by_id", DbValue::Int(1)),
-                                            ("status_id", DbValue::Text("NEW".into())),
-                                            ("opportunity", DbValue::Real(1.0)),
-                                        ],
+                                        lead_row(
+                                            at,
+                                            "NEW",
+                                            vec![("opportunity", DbValue::Real(1.0))],
+                                        ),
                                         None,
                                     )
                                     .await?;
