@@ -370,14 +370,14 @@ impl Tx {
         model: Model,
         (key, only): (&str, &str),
     ) -> Result<(Vec<RecordGroup>, Vec<(i64, i64)>), ApiError> {
-        let ReportQuery {
+        let &ReportQuery {
             portal_id,
             kind,
             from,
             to,
             group_by,
             by_responsible,
-        } = *q;
+        } = q;
         let Some((table, semantic)) = report_table(kind) else {
             return Ok((vec![], vec![]));
         };

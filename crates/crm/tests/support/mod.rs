@@ -1199,14 +1199,14 @@ impl Storage for MemStore {
 
     async fn report_groups(&mut self, q: &ReportQuery) -> Result<Vec<RecordGroup>, ApiError> {
         self.calls.push("report_groups");
-        let ReportQuery {
+        let &ReportQuery {
             portal_id,
             kind,
             from,
             to,
             group_by,
             by_responsible,
-        } = *q;
+        } = q;
         if !matches!(kind, EntityKind::Lead | EntityKind::Deal) {
             return Ok(vec![]);
         }
@@ -1232,14 +1232,14 @@ impl Storage for MemStore {
         window_secs: i64,
     ) -> Result<(Vec<RecordGroup>, Vec<TouchRecord>), ApiError> {
         self.calls.push("report_touches");
-        let ReportQuery {
+        let &ReportQuery {
             portal_id,
             kind,
             from,
             to,
             group_by,
             by_responsible,
-        } = *q;
+        } = q;
         if !matches!(kind, EntityKind::Lead | EntityKind::Deal) {
             return Ok((vec![], vec![]));
         }
