@@ -2,10 +2,12 @@
 //! source (or channel group) and date range, leads, deals, closed deals, revenue, expenses and the
 //! derived ratios, under Bitrix24's attribution (the effective trace) or one of our touch models.
 //!
-//! Storage does the heavy lifting: for `bitrix` it returns per-group sums computed by the database
-//! (`Storage::report_groups`); for touch models compact per-record rows with their touches
-//! (`Storage::report_touches`: records with a lone touch summed by the database too), folded here. Everything else here is pure: parameters, currency
-//! conversion, the fold, the metric formulas and their rounding.
+//! Storage does the heavy lifting: per-group sums under the chosen model (`Storage::report_groups`
+//! for `bitrix`, `Storage::report_touches` for the touch models), which the SQL store reads from
+//! daily roll-ups for the days it has summed and computes from the records for the others; under
+//! touch models, also the multi-touch records of those other days with their touches, weighed
+//! here with `touch_credits` (the roll-ups use the same function). Everything else here is pure:
+//! parameters, currency conversion, the fold, the metric formulas and their rounding.
 
 use super::attribution::{self, Model, Touch};
 use super::{ChannelGroup, Source, NO_SOURCE, NO_SOURCE_CODE, NO_SOURCE_NAME};
