@@ -8,7 +8,9 @@
 //! `channel::ChannelRule` for how they match. Rules apply to traces saved after the change.
 
 use super::channel::{ChannelGroup, ChannelRule, RuleField};
-use super::sources::{fields_param, invalid, match_list, record_id, require_admin, string};
+use super::sources::{
+    done_if_found, fields_param, invalid, match_list, record_id, require_admin, string,
+};
 use crate::dates;
 use crate::storage::Storage;
 use crate::wire;
@@ -158,10 +160,7 @@ pub async fn update<S: Storage>(
     if !rule.has_conditions() {
         return Err(needs_condition());
     }
-    if !s.update_channel_rule(ctx.actor.portal_id, &rule).await? {
-        return Err(ApiError::not_found());
-    }
-    Ok(Output::from(Value::Bool(true)))
+    done_if_found(s.update_channel_rule(ctx.actor.portal_id, &rule).await?)
 }
 
 /// `leadtrace.tracking.channel.rule.delete` (`id`): `true`. Traces keep the group they got.
@@ -172,10 +171,7 @@ pub async fn delete<S: Storage>(
 ) -> Result<Output, ApiError> {
     require_admin(ctx)?;
     let id = record_id(params)?;
-    if !s.delete_channel_rule(ctx.actor.portal_id, id).await? {
-        return Err(ApiError::not_found());
-    }
-    Ok(Output::from(Value::Bool(true)))
+    done_if_found(s.delete_channel_rule(ctx.actor.portal_id, id).await?)
 }
 
 #[cfg(test)]

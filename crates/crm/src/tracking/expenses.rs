@@ -5,7 +5,7 @@
 //! administrator. A pack and its daily rows are written in the call's one transaction.
 
 use super::expense::{self, ExpenseFilter, ExpensePack, PackContext};
-use super::sources::require_admin;
+use super::sources::{done_if_found, record_id, require_admin};
 use crate::engine::{page_window, PAGE_SIZE};
 use crate::storage::Storage;
 use crate::wire;
@@ -39,13 +39,6 @@ pub fn pack_json(p: &ExpensePack, ctx: &Ctx<'_>) -> Value {
     );
     m.insert("CREATED_BY_ID".into(), json!(p.created_by));
     Value::Object(m)
-}
-
-fn record_id(params: &Params) -> Result<i64, ApiError> {
-    match wire::id(params) {
-        id if id > 0 => Ok(id),
-        _ => Err(ApiError::id_not_defined()),
-    }
 }
 
 /// The portal's sources and currency codes, the base currency first.
@@ -182,10 +175,7 @@ pub async fn delete<S: Storage>(
 ) -> Result<Output, ApiError> {
     require_admin(ctx)?;
     let id = record_id(params)?;
-    if !s.delete_expense_pack(ctx.actor.portal_id, id).await? {
-        return Err(ApiError::not_found());
-    }
-    Ok(Output::from(Value::Bool(true)))
+    done_if_found(s.delete_expense_pack(ctx.actor.portal_id, id).await?)
 }
 
 /// What an import wrote.

@@ -186,6 +186,14 @@ pub(crate) fn record_id(params: &Params) -> Result<i64, ApiError> {
     }
 }
 
+/// The answer of an update or delete of a record found by `id`: `true`, or not found.
+pub(crate) fn done_if_found(found: bool) -> Result<Output, ApiError> {
+    if !found {
+        return Err(ApiError::not_found());
+    }
+    Ok(Output::from(Value::Bool(true)))
+}
+
 /// A non-empty code must name one source only.
 fn check_code(all: &[Source], source: &Source) -> Result<(), ApiError> {
     if !source.code.is_empty()
@@ -248,10 +256,7 @@ pub async fn update<S: Storage>(
     };
     apply(&mut source, fields)?;
     check_code(&all, &source)?;
-    if !s.update_source(ctx.actor.portal_id, &source).await? {
-        return Err(ApiError::not_found());
-    }
-    Ok(Output::from(Value::Bool(true)))
+    done_if_found(s.update_source(ctx.actor.portal_id, &source).await?)
 }
 
 /// `leadtrace.tracking.source.delete` (`id`): `true`. Traces of the source fall back to source 0;
@@ -263,10 +268,7 @@ pub async fn delete<S: Storage>(
 ) -> Result<Output, ApiError> {
     require_admin(ctx)?;
     let id = record_id(params)?;
-    if !s.delete_source(ctx.actor.portal_id, id).await? {
-        return Err(ApiError::not_found());
-    }
-    Ok(Output::from(Value::Bool(true)))
+    done_if_found(s.delete_source(ctx.actor.portal_id, id).await?)
 }
 
 #[cfg(test)]
