@@ -152,11 +152,8 @@ impl Tx {
         if n == 0 {
             return Ok(false);
         }
-        self.exec_sql(
-            "DELETE FROM si_channel_rule_match WHERE portal_id = ? AND rule_id = ?",
-            vec![portal_id.into(), rule.id.into()],
-        )
-        .await?;
+        self.clear_matches("si_channel_rule_match", "rule_id", portal_id, rule.id)
+            .await?;
         self.si_insert_rule_matches(portal_id, rule).await?;
         Ok(true)
     }
@@ -166,20 +163,11 @@ impl Tx {
         portal_id: i64,
         id: i64,
     ) -> Result<bool, ApiError> {
-        let n = self
-            .exec_sql(
-                "DELETE FROM si_channel_rule WHERE portal_id = ? AND id = ?",
-                vec![portal_id.into(), id.into()],
-            )
-            .await?;
-        if n == 0 {
-            return Ok(false);
-        }
-        self.exec_sql(
-            "DELETE FROM si_channel_rule_match WHERE portal_id = ? AND rule_id = ?",
-            vec![portal_id.into(), id.into()],
+        self.delete_with_matches(
+            ("si_channel_rule", "si_channel_rule_match", "rule_id"),
+            portal_id,
+            id,
         )
-        .await?;
-        Ok(true)
+        .await
     }
 }

@@ -283,11 +283,8 @@ impl Tx {
         if n == 0 {
             return Ok(false);
         }
-        self.exec_sql(
-            "DELETE FROM si_source_match WHERE portal_id = ? AND source_id = ?",
-            vec![portal_id.into(), source.id.into()],
-        )
-        .await?;
+        self.clear_matches("si_source_match", "source_id", portal_id, source.id)
+            .await?;
         self.si_insert_matches(portal_id, source).await?;
         Ok(true)
     }
@@ -297,20 +294,12 @@ impl Tx {
         portal_id: i64,
         id: i64,
     ) -> Result<bool, ApiError> {
-        let n = self
-            .exec_sql(
-                "DELETE FROM si_source WHERE portal_id = ? AND id = ?",
-                vec![portal_id.into(), id.into()],
-            )
-            .await?;
-        if n == 0 {
+        if !self
+            .delete_with_matches(("si_source", "si_source_match", "source_id"), portal_id, id)
+            .await?
+        {
             return Ok(false);
         }
-        self.exec_sql(
-            "DELETE FROM si_source_match WHERE portal_id = ? AND source_id = ?",
-            vec![portal_id.into(), id.into()],
-        )
-        .await?;
         // Spend without its source would count for no report row: it goes with the source.
         self.si_delete_source_expenses(portal_id, id).await?;
         // Ids are never reused, so the traces could keep a dangling id; "other traffic" is what
@@ -321,6 +310,43 @@ impl Tx {
         )
         .await?;
         self.forget_tracking_source(portal_id, id).await?;
+        Ok(true)
+    }
+
+    /// Deletes the match rows (`match_table`) of one source or channel rule (`owner` column).
+    pub(crate) async fn clear_matches(
+        &mut self,
+        match_table: &str,
+        owner: &str,
+        portal_id: i64,
+        id: i64,
+    ) -> Result<(), ApiError> {
+        self.exec_sql(
+            &format!("DELETE FROM {match_table} WHERE portal_id = ? AND {owner} = ?"),
+            vec![portal_id.into(), id.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes a source or channel rule (`table`) with its match rows; false when there is none.
+    pub(crate) async fn delete_with_matches(
+        &mut self,
+        (table, match_table, owner): (&str, &str, &str),
+        portal_id: i64,
+        id: i64,
+    ) -> Result<bool, ApiError> {
+        let n = self
+            .exec_sql(
+                &format!("DELETE FROM {table} WHERE portal_id = ? AND id = ?"),
+                vec![portal_id.into(), id.into()],
+            )
+            .await?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.clear_matches(match_table, owner, portal_id, id)
+            .await?;
         Ok(true)
     }
 
